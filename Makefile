@@ -1,0 +1,32 @@
+# govstats: `make build` builds everything (environment, data/processed, notebooks, figures); `make test` tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: build test data fonts lint clean
+
+build: data
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+fonts:
+	bash scripts/ensure_cjk_font.sh
+
+data: $(STAMP)
+	$(BIN)/govstats build
+
+test: $(STAMP) fonts
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check govstats tests scripts benchmarks
+	$(BIN)/ruff format --check govstats tests scripts benchmarks
+
+clean:
+	rm -rf $(VENV) data/processed/*.parquet data/processed/*.csv data/processed/*.txt reports

@@ -1,0 +1,71 @@
+"""The Python API: ``read_report(path)`` for one document, ``load_dataset(dir)`` for a built corpus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import tidy
+from .build import TABLES
+from .checks import CheckResult
+from .errors import GovstatsError
+from .model import Report
+from .pipeline import process_file
+
+
+@dataclass
+class ReportTables:
+    """One report's tidy dataframes, and the parsed report behind them."""
+
+    report: Report
+    requests: pd.DataFrame
+    review_litigation: pd.DataFrame
+    proactive: pd.DataFrame
+    checks: pd.DataFrame
+    check_results: list[CheckResult]
+
+
+def read_report(path: str | Path) -> ReportTables:
+    """Parse one document (text, HTML, DOCX or PDF) into tidy dataframes; raises a GovstatsError for bad input."""
+    path = Path(path)
+    result = process_file(path, path.name)
+    if result.report is None:
+        raise GovstatsError(str(path), result.error or "unreadable")
+    reports = [result.report]
+    return ReportTables(
+        report=result.report,
+        requests=tidy.requests_frame(reports),
+        review_litigation=tidy.review_frame(reports),
+        proactive=tidy.proactive_frame(reports),
+        checks=tidy.checks_frame(result.checks),
+        check_results=result.checks,
+    )
+
+
+@dataclass
+class Dataset:
+    """The tables of ``data/processed/`` as dataframes (attribute per table) plus the codebook."""
+
+    reports: pd.DataFrame
+    requests: pd.DataFrame
+    review_litigation: pd.DataFrame
+    proactive: pd.DataFrame
+    checks: pd.DataFrame
+    codebook: pd.DataFrame
+    extra: dict[str, pd.DataFrame]
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return getattr(self, name) if name in self.__dataclass_fields__ else self.extra[name]
+
+
+def load_dataset(directory: str | Path = "data/processed") -> Dataset:
+    """Load a built dataset; tables added by later steps (narrative, work plans, …) are in ``extra``."""
+    directory = Path(directory)
+    if not (directory / "reports.parquet").exists():
+        raise FileNotFoundError(f"{directory}: no dataset here; run `govstats build` first")
+    core = {name: pd.read_parquet(directory / f"{name}.parquet") for name in TABLES}
+    extra = {path.stem: pd.read_parquet(path) for path in sorted(directory.glob("*.parquet")) if path.stem not in core}
+    codebook = pd.read_csv(directory / "codebook.csv", dtype="string", keep_default_na=False)
+    return Dataset(**core, codebook=codebook, extra=extra)

@@ -1,0 +1,156 @@
+"""Identity checks (勾稽关系) of SPEC.md. Each check is one row; a printed number is never changed.
+
+Identities 1-4 hold within a report, identity 5 across two years of one agency. A check whose inputs are not
+all numbers is recorded with ``passed = None`` (not evaluable) and says which cells were missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from . import codebook
+from .model import Report
+
+ROW_SUM = "row_sum"  # identity 1
+COLUMN_BALANCE = "column_balance"  # identity 2
+DISPOSITION_SUM = "disposition_sum"  # identity 3
+REVIEW_SUM = "review_sum"  # identity 4
+CARRY_ACROSS_YEARS = "carry_across_years"  # identity 5
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check: what should hold (expected), what the report prints (found), and whether they agree."""
+
+    report_id: str
+    check: str
+    where: str
+    expected: float | None
+    found: float | None
+    passed: bool | None
+    detail: str = ""
+
+
+def _sum(values: Iterable[float | None]) -> float | None:
+    values = list(values)
+    return None if any(v is None for v in values) else sum(values)
+
+
+def _missing(report: Report, section: str, cells: Iterable[tuple[str, str]]) -> list[str]:
+    return [f"{row}.{column}" for row, column in cells if report.value(section, row, column) is None]
+
+
+def _result(report: Report, check: str, where: str, parts, whole, section: str) -> CheckResult:
+    """Compare the sum of ``parts`` with the printed ``whole`` (both lists of (row, column))."""
+    expected = _sum(report.value(section, r, c) for r, c in parts)
+    found = _sum(report.value(section, r, c) for r, c in whole)
+    if expected is None or found is None:
+        missing = _missing(report, section, [*parts, *whole])
+        return CheckResult(
+            report.report_id, check, where, expected, found, None, "not evaluable: " + ", ".join(missing)
+        )
+    return CheckResult(report.report_id, check, where, expected, found, abs(expected - found) < 1e-9)
+
+
+def request_checks(report: Report) -> list[CheckResult]:
+    """Identities 1-3 on section 三."""
+    if not report.requests:
+        return []
+    columns = codebook.applicants()
+    parts_columns = columns[:-1]
+    rows = [e.code for e in codebook.request_rows(report.format_version or "2021", one_row_other=report.one_row_other)]
+    dispositions = [
+        e.code for e in codebook.disposition_rows(report.format_version or "2021", one_row_other=report.one_row_other)
+    ]
+    results = []
+    for row in rows:
+        results.append(
+            _result(report, ROW_SUM, f"requests.{row}", [(row, c) for c in parts_columns], [(row, "total")], "requests")
+        )
+    for column in columns:
+        results.append(
+            _result(
+                report,
+                COLUMN_BALANCE,
+                f"requests.{column}",
+                [("new_requests", column), ("carried_over", column)],
+                [("total_processed", column), ("carried_forward", column)],
+                "requests",
+            )
+        )
+    for column in columns:
+        results.append(
+            _result(
+                report,
+                DISPOSITION_SUM,
+                f"requests.{column}",
+                [(row, column) for row in dispositions],
+                [("total_processed", column)],
+                "requests",
+            )
+        )
+    return results
+
+
+def review_checks(report: Report) -> list[CheckResult]:
+    """Identity 4 on section 四: upheld + corrected + other + pending = total, per proceeding."""
+    if not report.review_litigation:
+        return []
+    outcomes = codebook.outcomes()[:-1]
+    return [
+        _result(
+            report,
+            REVIEW_SUM,
+            f"review_litigation.{proceeding}",
+            [(proceeding, o) for o in outcomes],
+            [(proceeding, "total")],
+            "review_litigation",
+        )
+        for proceeding in codebook.proceedings()
+    ]
+
+
+def report_checks(report: Report) -> list[CheckResult]:
+    """Identities 1-4 of one report."""
+    return request_checks(report) + review_checks(report)
+
+
+def agency_key(report: Report) -> str | None:
+    """Reports of the same agency share this key (identity 5 pairs them by year)."""
+    return report.agency
+
+
+def corpus_checks(reports: Iterable[Report]) -> list[CheckResult]:
+    """Identity 5: carried_forward of year t equals carried_over of year t+1, for each agency."""
+    by_agency: dict[tuple[str, int], Report] = {}
+    for report in reports:
+        key = agency_key(report)
+        if key and report.year and report.requests:
+            by_agency.setdefault((key, report.year), report)
+    results = []
+    for (agency, year), earlier in sorted(by_agency.items()):
+        later = by_agency.get((agency, year + 1))
+        if later is None:
+            continue
+        for column in codebook.applicants():
+            forward = earlier.value("requests", "carried_forward", column)
+            over = later.value("requests", "carried_over", column)
+            where = f"{agency} {year}->{year + 1}: requests.{column}"
+            if forward is None or over is None:
+                results.append(
+                    CheckResult(later.report_id, CARRY_ACROSS_YEARS, where, forward, over, None, "not evaluable")
+                )
+            else:
+                results.append(
+                    CheckResult(
+                        later.report_id,
+                        CARRY_ACROSS_YEARS,
+                        where,
+                        forward,
+                        over,
+                        forward == over,
+                        f"carried_forward in {earlier.report_id} vs carried_over in {later.report_id}",
+                    )
+                )
+    return results

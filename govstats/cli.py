@@ -1,0 +1,67 @@
+"""Command line: ``govstats build``, ``govstats parse PATH --json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .build import build
+from .contract import report_json
+from .pipeline import process_file
+
+
+def _build(args: argparse.Namespace) -> int:
+    summary = build(args.raw, args.out)
+    for error in summary.errors:
+        print(f"error: {error}", file=sys.stderr)
+    print(
+        f"{summary.documents} documents, {summary.reports} annual reports parsed, {len(summary.errors)} not; "
+        f"checks: {summary.checks_passed} passed, {summary.checks_failed} failed, "
+        f"{summary.checks_not_evaluable} not evaluable → {summary.out_dir}"
+    )
+    return 0
+
+
+def _parse(args: argparse.Namespace) -> int:
+    path = Path(args.path)
+    result = process_file(path, path.name)
+    if result.report is None:
+        print(f"error: {result.error}", file=sys.stderr)
+        return 2
+    if args.json:
+        document = report_json(result.report, result.checks, values=args.values)
+        print(json.dumps(document, ensure_ascii=False, indent=1, default=str))
+    else:
+        report = result.report
+        failed = [c for c in result.checks if c.passed is False]
+        print(f"{report.agency} {report.year} (format {report.format_version}, {report.level}, {report.scope})")
+        print(f"checks: {len(result.checks) - len(failed)} not failed, {len(failed)} failed")
+        for problem in report.problems:
+            print(f"  problem: {problem}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(prog="govstats", description=__doc__)
+    commands = main_parser.add_subparsers(dest="command", required=True)
+    build_parser = commands.add_parser("build", help="parse data/raw into data/processed")
+    build_parser.add_argument("--raw", default="data/raw", help="folder of raw documents (default data/raw)")
+    build_parser.add_argument("--out", default="data/processed", help="output folder (default data/processed)")
+    build_parser.set_defaults(run=_build)
+    parse_parser = commands.add_parser("parse", help="parse one document")
+    parse_parser.add_argument("path")
+    parse_parser.add_argument("--json", action="store_true", help="print the document as JSON (the contract)")
+    parse_parser.add_argument("--values", action="store_true", help="with --json: bare numbers for plain cells")
+    parse_parser.set_defaults(run=_parse)
+    return main_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

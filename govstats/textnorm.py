@@ -1,0 +1,71 @@
+"""Text normalisation shared by detection, metadata and the parser.
+
+Matching happens on a *compact* form of the text (NFKC, no white space, no quotes, 、 read as .), while numbers are
+read from the original text; :class:`Compact` keeps the map between the two so a match points back to its line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+_DROP = set(" \t\r\n\f\v\u3000\u00a0\u200b\ufeff\"'“”‘’「」『』")
+_READ_AS = {"、": ".", "，": ",", "﹒": "."}
+
+# Page furniture that PDF text layers and copies leave inside tables: "- 4 -", "— 12 —", "第 3 页 共 9 页".
+PAGE_FOOTER = re.compile(r"^\s*(?:[-—－–]\s*\d{1,3}\s*[-—－–]|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?)\s*$")
+
+
+def normalize_line(text: str) -> str:
+    """NFKC (full-width digits and brackets to ASCII) and non-breaking spaces to spaces; nothing else changes."""
+    return unicodedata.normalize("NFKC", text).replace("\u00a0", " ").replace("\u3000", " ")
+
+
+def compact(text: str) -> str:
+    """The form labels are compared in: NFKC, without white space or quotes, with 、 read as '.'."""
+    return "".join(_READ_AS.get(ch, ch) for ch in normalize_line(text) if ch not in _DROP)
+
+
+@dataclass
+class Compact:
+    """The compact form of a text with, for every compact character, its offset in the original text."""
+
+    text: str
+    offsets: list[int]
+
+    @classmethod
+    def of(cls, original: str) -> Compact:
+        chars, offsets = [], []
+        for index, ch in enumerate(original):
+            if ch in _DROP:
+                continue
+            chars.append(_READ_AS.get(ch, ch))
+            offsets.append(index)
+        return cls("".join(chars), offsets)
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Original [start, end) of the compact span [start, end)."""
+        if start >= len(self.offsets):
+            last = self.offsets[-1] + 1 if self.offsets else 0
+            return last, last
+        return self.offsets[start], self.offsets[end - 1] + 1 if end > start else self.offsets[start]
+
+    def to_compact(self, original_offset: int) -> int:
+        """First compact index at or after an original offset."""
+        return bisect_left(self.offsets, original_offset)
+
+
+class LineIndex:
+    """Maps offsets of a joined text back to the lines it was made of."""
+
+    def __init__(self, lines: list[str]):
+        self.starts = []
+        position = 0
+        for line in lines:
+            self.starts.append(position)
+            position += len(line) + 1
+
+    def line_of(self, offset: int) -> int:
+        return max(0, bisect_right(self.starts, offset) - 1)

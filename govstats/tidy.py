@@ -1,0 +1,162 @@
+"""Tidy tables: one row per cell, with status and provenance, in pandas nullable dtypes (blank is <NA>, not 0)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from . import codebook
+from .checks import CheckResult
+from .model import AMBIGUOUS, MISSING, RECOVERED, TABLE, UNREADABLE, Cell, Report
+
+PROVENANCE = ["status", "raw", "note", "source_file", "location", "method", "identities", "candidates"]
+REPORT_COLUMNS = [
+    "report_id",
+    "source_file",
+    "flavor",
+    "document",
+    "agency",
+    "level",
+    "scope",
+    "region",
+    "parent",
+    "year",
+    "format_version",
+    "title",
+    "sha256",
+    "status",
+    "error",
+    "cells_table",
+    "cells_recovered",
+    "cells_ambiguous",
+    "cells_unreadable",
+    "cells_missing",
+    "problems",
+]
+CHECK_COLUMNS = ["report_id", "check", "where", "expected", "found", "passed", "detail"]
+
+
+def _provenance(report: Report, cell: Cell) -> dict:
+    return {
+        "status": cell.status,
+        "raw": cell.raw,
+        "note": cell.note,
+        "source_file": report.source,
+        "location": cell.location,
+        "method": cell.method,
+        "identities": "|".join(cell.identities),
+        "candidates": "|".join(str(c) for c in cell.candidates),
+    }
+
+
+def _frame(records: list[dict], columns: list[str], value_dtype: str) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    frame["value"] = pd.array(frame["value"].tolist(), dtype=value_dtype)
+    for column in columns:
+        if column != "value":
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+def requests_frame(reports: Iterable[Report]) -> pd.DataFrame:
+    records = [
+        {
+            "report_id": report.report_id,
+            "row": row,
+            "group": codebook.row_group(row),
+            "applicant": applicant,
+            "value": cell.value if cell.is_number else None,
+            **_provenance(report, cell),
+        }
+        for report in reports
+        for row, columns in report.requests.items()
+        for applicant, cell in columns.items()
+    ]
+    return _frame(records, ["report_id", "row", "group", "applicant", "value", *PROVENANCE], "Int64")
+
+
+def review_frame(reports: Iterable[Report]) -> pd.DataFrame:
+    records = [
+        {
+            "report_id": report.report_id,
+            "proceeding": proceeding,
+            "outcome": outcome,
+            "value": cell.value if cell.is_number else None,
+            **_provenance(report, cell),
+        }
+        for report in reports
+        for proceeding, outcomes in report.review_litigation.items()
+        for outcome, cell in outcomes.items()
+    ]
+    return _frame(records, ["report_id", "proceeding", "outcome", "value", *PROVENANCE], "Int64")
+
+
+def proactive_frame(reports: Iterable[Report]) -> pd.DataFrame:
+    records = [
+        {
+            "report_id": report.report_id,
+            "item": item,
+            "measure": measure,
+            "value": float(cell.value) if cell.is_number else None,
+            **_provenance(report, cell),
+        }
+        for report in reports
+        for item, measures in report.proactive.items()
+        for measure, cell in measures.items()
+    ]
+    return _frame(records, ["report_id", "item", "measure", "value", *PROVENANCE], "Float64")
+
+
+def checks_frame(results: Iterable[CheckResult]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records([r.__dict__ for r in results], columns=CHECK_COLUMNS)
+    for column in ("expected", "found"):
+        frame[column] = pd.array(frame[column].tolist(), dtype="Float64")
+    frame["passed"] = pd.array(frame["passed"].tolist(), dtype="boolean")
+    for column in ("report_id", "check", "where", "detail"):
+        frame[column] = frame[column].astype("string")
+    return frame
+
+
+def cell_counts(report: Report) -> dict[str, int]:
+    """How many cells of a report were read directly, recovered, ambiguous, unreadable or missing."""
+    cells = [cell for _, _, _, cell in report.cells()]
+    return {
+        "cells_table": sum(c.method == TABLE and c.status not in (UNREADABLE, MISSING, AMBIGUOUS) for c in cells),
+        "cells_recovered": sum(c.method == RECOVERED and c.status != AMBIGUOUS for c in cells),
+        "cells_ambiguous": sum(c.status == AMBIGUOUS for c in cells),
+        "cells_unreadable": sum(c.status == UNREADABLE for c in cells),
+        "cells_missing": sum(c.status == MISSING for c in cells),
+    }
+
+
+def report_record(report: Report, sha256: str) -> dict:
+    return {
+        "report_id": report.report_id,
+        "source_file": report.source,
+        "flavor": report.flavor,
+        "document": report.document,
+        "agency": report.agency,
+        "level": report.level,
+        "scope": report.scope,
+        "region": report.region,
+        "parent": report.parent,
+        "year": report.year,
+        "format_version": report.format_version,
+        "title": report.title,
+        "sha256": sha256,
+        "status": "parsed",
+        "error": None,
+        **cell_counts(report),
+        "problems": "\n".join(report.problems),
+    }
+
+
+def reports_frame(records: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records, columns=REPORT_COLUMNS)
+    for column in REPORT_COLUMNS:
+        if column == "year" or column.startswith("cells_"):
+            frame[column] = pd.array(frame[column].tolist(), dtype="Int64")
+        else:
+            frame[column] = frame[column].astype("string")
+    return frame
