@@ -50,19 +50,29 @@ def process_corpus(raw_dir: Path) -> list[Processed]:
 
 
 def assemble(results: Iterable[Processed]) -> dict[str, pd.DataFrame]:
-    """The tidy tables of a processed corpus."""
+    """The tidy tables of a processed corpus: each file's rows, in report_id order, plus every check."""
     results = sorted(results, key=lambda r: r.report_id)
-    reports = [r.report for r in results if r.report is not None]
-    records = [tidy.report_record(r.report, r.sha256) for r in results if r.report is not None]
-    records += [_error_record(r) for r in results if r.report is None]
-    checks = [c for r in results for c in r.checks] + corpus_checks(reports)
-    return {
-        "reports": tidy.reports_frame(sorted(records, key=lambda rec: rec["report_id"])),
-        "requests": tidy.requests_frame(reports),
-        "review_litigation": tidy.review_frame(reports),
-        "proactive": tidy.proactive_frame(reports),
-        "checks": tidy.checks_frame(checks),
+    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES if name != "checks"}
+    for result in results:
+        tables = result.tables if result.error is None else {"reports": _error_frame(result)}
+        for name, frame in tables.items():
+            parts.setdefault(name, []).append(frame)
+    empty = {
+        "reports": tidy.reports_frame([]),
+        "requests": tidy.requests_frame([]),
+        "review_litigation": tidy.review_frame([]),
+        "proactive": tidy.proactive_frame([]),
     }
+    assembled = {
+        name: pd.concat(frames, ignore_index=True) if frames else empty[name] for name, frames in parts.items()
+    }
+    checks = [c for r in results for c in r.checks] + corpus_checks(r.carry for r in results if r.carry)
+    assembled["checks"] = tidy.checks_frame(checks)
+    return assembled
+
+
+def _error_frame(result: Processed) -> pd.DataFrame:
+    return tidy.reports_frame([_error_record(result)])
 
 
 def _error_record(result: Processed) -> dict:
@@ -93,16 +103,16 @@ def build_log(results: list[Processed], checks: pd.DataFrame) -> str:
     """One line per document: what it was read as, or the error that names it; then the check totals."""
     lines = []
     for result in sorted(results, key=lambda r: r.report_id):
-        if result.report is None:
+        if result.error:
             lines.append(f"ERROR {result.error}")
             continue
-        report = result.report
+        report = result.tables["reports"].iloc[0]
         mine = checks[checks["report_id"] == result.report_id]["passed"]
+        problems = report["problems"].count("\n") + 1 if report["problems"] else 0
         lines.append(
-            f"OK    {result.report_id}: {report.document} {report.agency} {report.year} "
-            f"(format {report.format_version}); checks {int(mine.eq(True).sum())} passed, "
-            f"{int(mine.eq(False).sum())} failed, {int(mine.isna().sum())} not evaluable; "
-            f"{len(report.problems)} problems"
+            f"OK    {result.report_id}: {report['document']} {report['agency']} {report['year']} "
+            f"(format {report['format_version']}); checks {int(mine.eq(True).sum())} passed, "
+            f"{int(mine.eq(False).sum())} failed, {int(mine.isna().sum())} not evaluable; {problems} problems"
         )
     passed = checks["passed"]
     lines.append(
@@ -118,7 +128,7 @@ def build(raw_dir: str | Path = "data/raw", out_dir: str | Path = "data/processe
     if not raw_dir.is_dir():
         raise FileNotFoundError(f"{raw_dir}: raw data folder not found")
     out_dir.mkdir(parents=True, exist_ok=True)
-    results = process_corpus(raw_dir)
+    results = [result.lean() for result in process_corpus(raw_dir)]
     tables = assemble(results)
     for name, frame in tables.items():
         write_table(frame, out_dir, name)
@@ -129,7 +139,7 @@ def build(raw_dir: str | Path = "data/raw", out_dir: str | Path = "data/processe
     passed = tables["checks"]["passed"]
     return BuildSummary(
         documents=len(results),
-        reports=sum(r.report is not None for r in results),
+        reports=sum(r.error is None for r in results),
         errors=[r.error for r in results if r.error],
         checks_passed=int(passed.eq(True).sum()),
         checks_failed=int(passed.eq(False).sum()),

@@ -116,41 +116,46 @@ def report_checks(report: Report) -> list[CheckResult]:
     return request_checks(report) + review_checks(report)
 
 
-def agency_key(report: Report) -> str | None:
-    """Reports of the same agency share this key (identity 5 pairs them by year)."""
-    return report.agency
+@dataclass(frozen=True)
+class CarrySummary:
+    """What identity 5 needs of a report: its agency, year and the two carry rows (small enough to stream)."""
+
+    report_id: str
+    agency: str | None
+    year: int | None
+    carried_forward: dict[str, float | None]
+    carried_over: dict[str, float | None]
 
 
-def corpus_checks(reports: Iterable[Report]) -> list[CheckResult]:
+def carry_summary(report: Report) -> CarrySummary:
+    columns = codebook.applicants()
+    return CarrySummary(
+        report.report_id,
+        report.agency,
+        report.year,
+        {c: report.value("requests", "carried_forward", c) for c in columns},
+        {c: report.value("requests", "carried_over", c) for c in columns},
+    )
+
+
+def corpus_checks(reports: Iterable[Report | CarrySummary]) -> list[CheckResult]:
     """Identity 5: carried_forward of year t equals carried_over of year t+1, for each agency."""
-    by_agency: dict[tuple[str, int], Report] = {}
-    for report in reports:
-        key = agency_key(report)
-        if key and report.year and report.requests:
-            by_agency.setdefault((key, report.year), report)
+    by_agency: dict[tuple[str, int], CarrySummary] = {}
+    for item in reports:
+        summary = item if isinstance(item, CarrySummary) else carry_summary(item)
+        if summary.agency and summary.year:
+            by_agency.setdefault((summary.agency, summary.year), summary)
     results = []
     for (agency, year), earlier in sorted(by_agency.items()):
         later = by_agency.get((agency, year + 1))
         if later is None:
             continue
         for column in codebook.applicants():
-            forward = earlier.value("requests", "carried_forward", column)
-            over = later.value("requests", "carried_over", column)
+            forward, over = earlier.carried_forward[column], later.carried_over[column]
             where = f"{agency} {year}->{year + 1}: requests.{column}"
-            if forward is None or over is None:
-                results.append(
-                    CheckResult(later.report_id, CARRY_ACROSS_YEARS, where, forward, over, None, "not evaluable")
-                )
-            else:
-                results.append(
-                    CheckResult(
-                        later.report_id,
-                        CARRY_ACROSS_YEARS,
-                        where,
-                        forward,
-                        over,
-                        forward == over,
-                        f"carried_forward in {earlier.report_id} vs carried_over in {later.report_id}",
-                    )
-                )
+            passed = None if forward is None or over is None else forward == over
+            detail = f"carried_forward in {earlier.report_id} vs carried_over in {later.report_id}"
+            if passed is None:
+                detail = "not evaluable: " + detail
+            results.append(CheckResult(later.report_id, CARRY_ACROSS_YEARS, where, forward, over, passed, detail))
     return results

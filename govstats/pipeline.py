@@ -10,7 +10,10 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks import CheckResult, report_checks
+import pandas as pd
+
+from . import tidy
+from .checks import CarrySummary, CheckResult, carry_summary, report_checks
 from .errors import GovstatsError
 from .model import Report, SourceText
 from .parse import parse_source
@@ -27,6 +30,12 @@ class Processed:
     report: Report | None = None
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # this file's rows of the dataset's tables
+    carry: CarrySummary | None = None  # what the corpus-wide identity 5 needs
+
+    def lean(self) -> Processed:
+        """The same result without the parsed report: what a build keeps while it streams a large corpus."""
+        return Processed(self.report_id, self.sha256, self.kind, None, self.checks, self.error, self.tables, self.carry)
 
 
 def read_named(path: Path, name: str, data: bytes) -> SourceText:
@@ -58,4 +67,16 @@ def process_file(path: str | Path, name: str | None = None) -> Processed:
         return Processed(name, sha256, "error", error=str(error))
     except Exception as error:  # a bug must not cost the rest of the batch; it is reported with the file's name
         return Processed(name, sha256, "error", error=f"{name}: internal error: {type(error).__name__}: {error}")
-    return Processed(name, sha256, "annual_report", report, checks)
+    return Processed(
+        name, sha256, "annual_report", report, checks, tables=tables_of(report, sha256), carry=carry_summary(report)
+    )
+
+
+def tables_of(report: Report, sha256: str) -> dict[str, pd.DataFrame]:
+    """One report's rows of the dataset's tables (checks are added by the build with the corpus checks)."""
+    return {
+        "reports": tidy.reports_frame([tidy.report_record(report, sha256)]),
+        "requests": tidy.requests_frame([report]),
+        "review_litigation": tidy.review_frame([report]),
+        "proactive": tidy.proactive_frame([report]),
+    }
