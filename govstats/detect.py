@@ -6,6 +6,7 @@ import re
 
 from .codebook import FORMAT_2019, FORMAT_2021
 from .textnorm import compact
+from .workplan import is_work_plan
 
 ANNUAL_REPORT = "annual_report"
 WORK_PLAN = "work_plan"
@@ -22,7 +23,6 @@ SECTION_HEADINGS = {
 }
 
 _FORMAT_2019_MARKERS = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "国办公开办函〔2019〕60号")
-_WORK_PLAN_MARKERS = ("工作要点", "责任单位", "时间节点")
 
 
 def headings_found(compact_text: str) -> list[str]:
@@ -38,7 +38,7 @@ def document_type(text: str) -> str | None:
     tables = {"proactive", "requests", "review_litigation"} & set(headings_found(flat))
     if len(tables) >= 2:
         return ANNUAL_REPORT
-    if all(marker in flat for marker in _WORK_PLAN_MARKERS):
+    if is_work_plan(text):
         return WORK_PLAN
     return None
 

@@ -14,10 +14,12 @@ import pandas as pd
 
 from . import tidy
 from .checks import CarrySummary, CheckResult, carry_summary, report_checks
+from .detect import WORK_PLAN, document_type
 from .errors import GovstatsError
 from .model import Report, SourceText
 from .parse import parse_source
 from .readers import read_source
+from .workplan import WorkPlan, read_work_plan, task_units_frame, tasks_frame
 
 
 @dataclass
@@ -62,6 +64,8 @@ def process_file(path: str | Path, name: str | None = None) -> Processed:
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         source = read_named(path, name, data)
+        if document_type(source.text) == WORK_PLAN:
+            return work_plan_result(read_work_plan(source), sha256)
         report, checks = analyse(source)
     except GovstatsError as error:
         return Processed(name, sha256, "error", error=str(error))
@@ -80,3 +84,27 @@ def tables_of(report: Report, sha256: str) -> dict[str, pd.DataFrame]:
         "review_litigation": tidy.review_frame([report]),
         "proactive": tidy.proactive_frame([report]),
     }
+
+
+def work_plan_result(plan: WorkPlan, sha256: str) -> Processed:
+    """A work plan (政务公开工作要点) goes to its own tables, not the report tables."""
+    record = dict.fromkeys(tidy.REPORT_COLUMNS)
+    record |= {
+        "report_id": plan.report_id,
+        "source_file": plan.source,
+        "flavor": plan.flavor,
+        "document": plan.document,
+        "agency": plan.agency,
+        "region": plan.region,
+        "year": plan.year,
+        "title": plan.title,
+        "sha256": sha256,
+        "status": "parsed",
+        "problems": "\n".join(plan.problems),
+    }
+    tables = {
+        "reports": tidy.reports_frame([record]),
+        "work_plan_tasks": tasks_frame([plan]),
+        "work_plan_task_units": task_units_frame([plan]),
+    }
+    return Processed(plan.report_id, sha256, WORK_PLAN, None, plan.checks, tables=tables)

@@ -75,13 +75,23 @@ def test_one_unreadable_file_is_reported_and_everything_else_is_built(tmp_path):
     (raw / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
     (raw / "zero.txt").write_bytes(b"")
     summary = build(raw, tmp_path / "out")
-    assert summary.reports == 4
+    assert summary.reports == 5, "four annual reports and one work plan are read"
     assert any(e.startswith("broken.pdf: ") for e in summary.errors)
     assert "zero.txt: empty file: the file has no content" in summary.errors
     reports = pd.read_parquet(tmp_path / "out" / "reports.parquet")
     assert reports.set_index("report_id").loc["zero.txt", "status"] == "error"
     log = (tmp_path / "out" / "build_log.txt").read_text(encoding="utf-8")
     assert "ERROR zero.txt: empty file" in log
+
+
+def test_work_plan_goes_to_its_own_tables_not_the_report_tables(dataset):
+    out, _ = dataset
+    reports = pd.read_parquet(out / "reports.parquet").set_index("report_id")
+    assert reports.loc["001_96c48407162921ce.txt", "document"] == "work_plan"
+    tasks = pd.read_parquet(out / "work_plan_tasks.parquet")
+    assert len(tasks) == 75
+    requests = pd.read_parquet(out / "requests.parquet")
+    assert "001_96c48407162921ce.txt" not in set(requests["report_id"])
 
 
 def test_load_dataset_gives_the_tables_and_the_codebook(dataset):
