@@ -116,33 +116,39 @@ def report_checks(report: Report) -> list[CheckResult]:
     return request_checks(report) + review_checks(report)
 
 
+# The prose figures that corpus-wide checks compare across years.
+_CORPUS_NARRATIVE = ("requests_received", "requests_growth_pct")
+
+
 @dataclass(frozen=True)
-class CarrySummary:
-    """What identity 5 needs of a report: its agency, year and the two carry rows (small enough to stream)."""
+class CorpusSummary:
+    """What the corpus-wide checks need of a report, small enough to keep for every file of a large build.
+
+    It answers ``value()`` and carries ``narrative`` like a Report, so checks written for reports take it too.
+    """
 
     report_id: str
     agency: str | None
     year: int | None
-    carried_forward: dict[str, float | None]
-    carried_over: dict[str, float | None]
+    cells: dict[str, float | None]
+    narrative: dict
+
+    def value(self, section: str, row: str, column: str):
+        return self.cells.get(f"{section}.{row}.{column}")
 
 
-def carry_summary(report: Report) -> CarrySummary:
-    columns = codebook.applicants()
-    return CarrySummary(
-        report.report_id,
-        report.agency,
-        report.year,
-        {c: report.value("requests", "carried_forward", c) for c in columns},
-        {c: report.value("requests", "carried_over", c) for c in columns},
-    )
+def corpus_summary(report: Report) -> CorpusSummary:
+    wanted = [("carried_forward", c) for c in codebook.applicants()]
+    wanted += [("carried_over", c) for c in codebook.applicants()] + [("new_requests", "total")]
+    cells = {f"requests.{row}.{column}": report.value("requests", row, column) for row, column in wanted}
+    narrative = {key: figure for key, figure in report.narrative.items() if key in _CORPUS_NARRATIVE}
+    return CorpusSummary(report.report_id, report.agency, report.year, cells, narrative)
 
 
-def corpus_checks(reports: Iterable[Report | CarrySummary]) -> list[CheckResult]:
+def corpus_checks(reports: Iterable[Report | CorpusSummary]) -> list[CheckResult]:
     """Identity 5: carried_forward of year t equals carried_over of year t+1, for each agency."""
-    by_agency: dict[tuple[str, int], CarrySummary] = {}
-    for item in reports:
-        summary = item if isinstance(item, CarrySummary) else carry_summary(item)
+    by_agency: dict[tuple[str, int], Report | CorpusSummary] = {}
+    for summary in reports:
         if summary.agency and summary.year:
             by_agency.setdefault((summary.agency, summary.year), summary)
     results = []
@@ -151,7 +157,8 @@ def corpus_checks(reports: Iterable[Report | CarrySummary]) -> list[CheckResult]
         if later is None:
             continue
         for column in codebook.applicants():
-            forward, over = earlier.carried_forward[column], later.carried_over[column]
+            forward = earlier.value("requests", "carried_forward", column)
+            over = later.value("requests", "carried_over", column)
             where = f"{agency} {year}->{year + 1}: requests.{column}"
             passed = None if forward is None or over is None else forward == over
             detail = f"carried_forward in {earlier.report_id} vs carried_over in {later.report_id}"

@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from .build import build
+from .build import LAYOUTS, build
 from .contract import report_json
+from .narrative import narrative_json
+from .parallel import SCHEDULERS
 from .pipeline import process_file
 
 
 def _build(args: argparse.Namespace) -> int:
-    summary = build(args.raw, args.out)
+    cache = None if args.no_cache else (args.cache or Path(args.out).parent / "cache")
+    summary = build(
+        args.raw,
+        args.out,
+        jobs=args.jobs if args.jobs > 0 else (os.cpu_count() or 1),
+        cache_dir=cache,
+        scheduler=args.scheduler,
+        dask_address=args.dask_address,
+        layout=args.layout,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
     for error in summary.errors:
         print(f"error: {error}", file=sys.stderr)
+    cached = f" ({summary.cached} from the cache)" if summary.cached else ""
     print(
-        f"{summary.documents} documents, {summary.reports} annual reports parsed, {len(summary.errors)} not; "
+        f"{summary.documents} documents{cached}, {summary.reports} parsed, {len(summary.errors)} not; "
         f"checks: {summary.checks_passed} passed, {summary.checks_failed} failed, "
         f"{summary.checks_not_evaluable} not evaluable → {summary.out_dir}"
     )
@@ -31,7 +45,8 @@ def _parse(args: argparse.Namespace) -> int:
         print(f"error: {result.error}", file=sys.stderr)
         return 2
     if args.json:
-        document = report_json(result.report, result.checks, values=args.values)
+        narrative = narrative_json(result.report.narrative, result.report)
+        document = report_json(result.report, result.checks, narrative, values=args.values)
         print(json.dumps(document, ensure_ascii=False, indent=1, default=str))
     else:
         report = result.report
@@ -49,6 +64,21 @@ def parser() -> argparse.ArgumentParser:
     build_parser = commands.add_parser("build", help="parse data/raw into data/processed")
     build_parser.add_argument("--raw", default="data/raw", help="folder of raw documents (default data/raw)")
     build_parser.add_argument("--out", default="data/processed", help="output folder (default data/processed)")
+    build_parser.add_argument("--jobs", "-j", type=int, default=1, help="worker processes (default 1; 0: one per core)")
+    build_parser.add_argument(
+        "--cache", type=Path, help="folder of cached per-file results (default: 'cache' beside --out, data/cache)"
+    )
+    build_parser.add_argument("--no-cache", action="store_true", help="parse every file again, keep no cache")
+    build_parser.add_argument(
+        "--scheduler", choices=SCHEDULERS, default="processes", help="processes (default) or dask (a cluster)"
+    )
+    build_parser.add_argument(
+        "--dask-address", help="with --scheduler dask: the scheduler's address (default: a local cluster of --jobs)"
+    )
+    build_parser.add_argument(
+        "--layout", choices=LAYOUTS, default="file", help="Parquet as one file per table (default) or a file per year"
+    )
+    build_parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     build_parser.set_defaults(run=_build)
     parse_parser = commands.add_parser("parse", help="parse one document")
     parse_parser.add_argument("path")

@@ -174,10 +174,12 @@ def _with_blanks(doc: _Document, span: _Span, width: int) -> list[Token] | None:
     line = doc.text[span.start : line_end if 0 <= line_end < span.end else span.end]
     if "\t" not in line:
         return None
-    fields = line.split("\t")
-    while fields and not fields[0].strip():
+    # The first field is what is left of the label's cell; empty fields beyond ``width`` are merged label
+    # columns (leading) or a trailing separator, and only those are dropped: an empty value cell is a blank.
+    fields = line.split("\t")[1:]
+    while len(fields) > width and not fields[0].strip():
         fields.pop(0)
-    while fields and not fields[-1].strip():
+    while len(fields) > width and not fields[-1].strip():
         fields.pop()
     if len(fields) != width or not all(_TOKEN.fullmatch(f.strip()) or not f.strip() for f in fields):
         return None

@@ -7,16 +7,17 @@ processes or on a Dask cluster and get the same result.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from . import tidy
-from .checks import CarrySummary, CheckResult, carry_summary, report_checks
+from .checks import CheckResult, CorpusSummary, corpus_summary, report_checks
 from .detect import WORK_PLAN, document_type
 from .errors import GovstatsError
 from .model import Report, SourceText
+from .narrative import extract_narrative, narrative_checks, narrative_frame
 from .parse import parse_source
 from .readers import read_source
 from .workplan import WorkPlan, read_work_plan, task_units_frame, tasks_frame
@@ -33,11 +34,11 @@ class Processed:
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # this file's rows of the dataset's tables
-    carry: CarrySummary | None = None  # what the corpus-wide identity 5 needs
+    summary: CorpusSummary | None = None  # what the corpus-wide checks need
 
     def lean(self) -> Processed:
         """The same result without the parsed report: what a build keeps while it streams a large corpus."""
-        return Processed(self.report_id, self.sha256, self.kind, None, self.checks, self.error, self.tables, self.carry)
+        return replace(self, report=None)
 
 
 def read_named(path: Path, name: str, data: bytes) -> SourceText:
@@ -48,9 +49,10 @@ def read_named(path: Path, name: str, data: bytes) -> SourceText:
 
 
 def analyse(source: SourceText) -> tuple[Report, list[CheckResult]]:
-    """Parse an annual report's text and check its identities."""
+    """Parse an annual report's text, read its prose figures, and check the identities and the prose."""
     report = parse_source(source)
-    return report, report_checks(report)
+    report.narrative = extract_narrative(source)
+    return report, report_checks(report) + narrative_checks(report)
 
 
 def process_file(path: str | Path, name: str | None = None) -> Processed:
@@ -72,7 +74,7 @@ def process_file(path: str | Path, name: str | None = None) -> Processed:
     except Exception as error:  # a bug must not cost the rest of the batch; it is reported with the file's name
         return Processed(name, sha256, "error", error=f"{name}: internal error: {type(error).__name__}: {error}")
     return Processed(
-        name, sha256, "annual_report", report, checks, tables=tables_of(report, sha256), carry=carry_summary(report)
+        name, sha256, "annual_report", report, checks, tables=tables_of(report, sha256), summary=corpus_summary(report)
     )
 
 
@@ -83,6 +85,7 @@ def tables_of(report: Report, sha256: str) -> dict[str, pd.DataFrame]:
         "requests": tidy.requests_frame([report]),
         "review_litigation": tidy.review_frame([report]),
         "proactive": tidy.proactive_frame([report]),
+        "narrative": narrative_frame([report]),
     }
 
 

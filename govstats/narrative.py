@@ -1,0 +1,568 @@
+"""Figures printed in a report's prose, and the checks between prose and tables (SPEC.md identity 6).
+
+Some figures are printed only in the prose (withdrawals, processing fees, and review/litigation counts where the
+table of section 四 is unrecoverable); others restate table figures (requests received and answered, each
+disposition group with its share). Each is kept with the sentence it came from and the line it stands on.
+
+A figure that is not printed is missing, never 0; an explicit statement of none (未收取信息公开处理费,
+未出现被纠错的情况) is a printed 0. A printed figure is never changed: a disagreement with the table is a failed
+check row, not a correction.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+
+from . import codebook
+from .checks import CheckResult
+from .model import NARRATIVE, PROXY, VALUE, Cell, NarrativeFigure, Report, SourceText
+from .recover import NARRATIVE_TOTAL
+
+NARRATIVE_VS_TABLE = "narrative_vs_table"
+NARRATIVE_PERCENTAGE = "narrative_percentage"
+NARRATIVE_BOUND = "narrative_bound"  # a prose figure that is part of a table figure (withdrawals ≤ 其他)
+NARRATIVE_GROWTH = "narrative_growth"  # year-on-year growth of requests, against the previous year's report
+
+PERCENTAGE = "percentage."
+DISPOSITION = "disposition."
+# Disposition groups as the prose names them (one name for 予以公开及部分公开), with their table groups.
+SHARE_GROUPS = {
+    "disclosed": ("granted", "partially_granted"),
+    "withheld": ("withheld",),
+    "unavailable": ("unavailable",),
+    "not_processed": ("not_processed",),
+    "other": ("other",),
+}
+
+# Keys of the `narrative` object of ../shared/expected/*.json, in its order.
+JSON_KEYS = (
+    "requests_received",
+    "requests_growth_pct",
+    "requests_answered",
+    "withdrawn",
+    "processing_fee_yuan",
+    "reconsideration_cases",
+    "reconsideration_corrected",
+    "litigation_cases",
+    "litigation_corrected",
+    "corrected_cases",
+)
+# Further restatements, in the order of the frame.
+EXTRA_KEYS = (
+    "requests_handled",
+    "carried_over",
+    "carried_forward",
+    *(DISPOSITION + group for group in SHARE_GROUPS),
+    *(f"reconsideration_{o}" for o in ("upheld", "other", "pending")),
+    *(f"litigation_{o}" for o in ("upheld", "other", "pending")),
+)
+KEY_ORDER = (*JSON_KEYS, *EXTRA_KEYS, *(f"{PERCENTAGE}{group}_share" for group in SHARE_GROUPS))
+
+# ---------------------------------------------------------------------------------------------------------------
+# The prose as one searchable string
+
+# Full-width forms are mapped one character to one, so offsets in the normalised text are offsets in the original.
+_NORMALISE = str.maketrans("０１２３４５６７８９％（），；：！？", "0123456789%(),;:!?")
+_PAGE_MARK = re.compile(r"^\s*(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\f)\s*$")
+_HEADING = re.compile(r"[(（][一二三四五六七八九十]{1,3}[)）]|(?<![\d.])[一二三四五六七八九十]{1,3}、")
+_SENTENCE_END = re.compile(r"[。;!?]")
+# A heading on a line of its own ends there, though it has no full stop.
+_HEADING_LINE = re.compile(rf"^\s*(?:{_HEADING.pattern})[^。；;，,]{{0,30}}$")
+
+
+@dataclass(frozen=True)
+class _Prose:
+    """A document's lines joined into one string (wrapped lines rejoined), with a map back to the lines."""
+
+    original: str
+    text: str  # normalised: ASCII digits and punctuation
+    starts: tuple[int, ...]  # offset of each kept line in `text`
+    wheres: tuple[str, ...]
+    headings: tuple[int, ...] = ()  # end offsets of heading lines such as "（二）依申请公开方面"
+
+    def where(self, offset: int) -> str:
+        return self.wheres[bisect.bisect_right(self.starts, offset) - 1]
+
+    def sentences(self) -> Iterator[tuple[int, int]]:
+        """(start, end) of each sentence: ended by 。；！？, or cut before a heading such as （二） or 三、."""
+        cuts = {0, len(self.text)}
+        cuts.update(m.end() for m in _SENTENCE_END.finditer(self.text))
+        cuts.update(m.start() for m in _HEADING.finditer(self.text))
+        cuts.update(self.headings)
+        ordered = sorted(cuts)
+        for start, end in zip(ordered, ordered[1:], strict=False):
+            if self.text[start:end].strip():
+                yield start, end
+
+
+def _prose(source: SourceText) -> _Prose:
+    pieces: list[str] = []
+    starts: list[int] = []
+    wheres: list[str] = []
+    headings: list[int] = []
+    length = 0
+    for line in source.lines:
+        text = line.text.strip()
+        if not text or _PAGE_MARK.match(text):
+            continue
+        # Lines are rejoined without a space (Chinese wraps anywhere, even inside 答复), except between two digits,
+        # which would otherwise run two numbers together.
+        if pieces and pieces[-1][-1:].isdigit() and text[:1].isdigit():
+            text = " " + text
+        starts.append(length)
+        wheres.append(line.where)
+        pieces.append(text)
+        length += len(text)
+        if _HEADING_LINE.match(text):
+            headings.append(length)
+    original = "".join(pieces)
+    return _Prose(original, original.translate(_NORMALISE), tuple(starts), tuple(wheres), tuple(headings))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Rules: one regex each, the number in group `n` (a statement of none has no group `n` and reads as 0)
+
+_N = r"(?P<n>\d{1,3}(?:,\d{3})+(?![\d])|\d+)"
+_DEC = r"(?P<n>\d+(?:\.\d+)?)"
+_UNIT = r"\s*[件个]"
+_STOP = r"[^,;。]"  # any character inside one clause
+_NONE = r"(?:没有|未发生|未出现|未有|未曾|不存在|无)"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    key: str
+    unit: str
+    pattern: re.Pattern
+
+
+def _rule(key: str, unit: str, pattern: str) -> _Rule:
+    return _Rule(key, unit, re.compile(pattern))
+
+
+_FEE = r"(?:(?:信息(?:公开)?(?:信息)?)?处理费|(?:信息公开|依申请公开)(?:的)?收费)"
+_RULES = (
+    _rule(
+        "requests_received",
+        "requests",
+        rf"(?:收到|受理|新收|接收|接到)(?:各类|了)?(?:政府)?信息公开申请(?:件)?\s*(?:共计?|总计|合计)?\s*{_N}{_UNIT}",
+    ),
+    _rule("requests_handled", "requests", rf"办理(?:政府)?信息公开申请\s*(?:共计?)?\s*{_N}{_UNIT}"),
+    _rule("requests_answered", "requests", rf"(?:答复|办结)(?:政府)?(?:信息公开)?申请\s*(?:共计?)?\s*{_N}{_UNIT}"),
+    # "受理…申请 550 件，答复 547 件": the answered count follows the received one in the same clause chain.
+    _rule(
+        "requests_answered",
+        "requests",
+        rf"信息公开申请\s*\d+{_UNIT}\s*,\s*(?:受理|已|共|均已)?(?:答复|办结)(?:了)?\s*{_N}{_UNIT}",
+    ),
+    _rule(
+        "requests_growth_pct",
+        "percent",
+        rf"申请(?:数量|量|件数|总量)?{_STOP}{{0,3}}?(?:较|比|同比)[^,;。\d]{{0,3}}?(?:\d{{4}}年|上年|去年|上一年)?"
+        rf"(?:度)?(?:同期)?(?P<dir>上升|增长|增加|提高|下降|减少|降低)(?:了)?\s*{_DEC}\s*%",
+    ),
+    _rule(
+        "carried_over",
+        "requests",
+        rf"上(?:一)?年(?:度)?(?:结转|转结)(?:的|来的)?(?:政府)?(?:信息公开)?(?:申请)?\s*{_N}{_UNIT}",
+    ),
+    _rule(
+        "carried_forward",
+        "requests",
+        rf"{_N}{_UNIT}(?:申请)?\s*(?:结转|顺延|转入|转)(?:至|到|入)?下(?:一)?年(?:度)?",
+    ),
+    _rule(
+        "carried_forward",
+        "requests",
+        rf"结转(?:至|到)?下(?:一)?年(?:度)?(?:继续办理)?(?:的)?(?:申请)?\s*{_N}{_UNIT}",
+    ),
+    _rule(
+        "withdrawn", "requests", rf"(?:申请人主动|申请人|主动)(?:撤销|撤回)(?:了)?(?:其?申请)?\s*(?:共)?\s*{_N}{_UNIT}"
+    ),
+    _rule("withdrawn", "requests", rf"撤回(?:了)?申请\s*{_N}{_UNIT}"),
+    _rule("withdrawn", "requests", rf"{_N}{_UNIT}(?:申请)?(?:为|系|属)?(?:申请人)?主动(?:撤销|撤回)"),
+    _rule("processing_fee_yuan", "yuan", rf"{_FEE}{_STOP}{{0,12}}?{_DEC}\s*(?P<u>万元|元)"),
+    # A fee stated as none: the negation stands right before the fee ("未收取信息公开处理费", "未发生政府信息公开收费"),
+    # so "无正当理由逾期未按收费通知…" is not one.
+    _rule("processing_fee_yuan", "yuan", rf"(?:{_NONE}|未|不)(?:发生|出现|收取|征收|产生)?(?:任何)?(?:政府)?{_FEE}"),
+    # "没有…行政复议" is none, but "未发生行政复议被纠错" speaks of corrections, not of cases.
+    _rule("reconsideration_cases", "cases", rf"{_NONE}[^,;。纠]{{0,20}}?复议(?!\s*\d)(?![^,;。]*纠)"),
+    _rule("litigation_cases", "cases", rf"{_NONE}[^,;。纠]{{0,20}}?诉讼(?!\s*\d)(?![^,;。]*纠)"),
+    _rule("corrected_cases", "cases", rf"(?:{_NONE}|零){_STOP}{{0,6}}?(?:被)?纠错"),
+    _rule("corrected_cases", "cases", rf"(?:被)?纠错(?:案件)?\s*{_N}{_UNIT}"),
+)
+
+# The count of a proceeding opens a clause in which its outcomes may follow ("复议351件，其中结果维持72件，…").
+_PROCEEDINGS = {
+    "reconsideration": (re.compile(rf"复议(?:案件)?\s*(?:共计?)?\s*{_N}\s*[件起个]"), "诉讼"),
+    "litigation": (re.compile(rf"(?<!复议后)(?<!直接)诉讼(?:案件)?\s*(?:共计?)?\s*{_N}\s*[件起个]"), "复议"),
+}
+_OUTCOMES = {
+    "corrected": re.compile(rf"(?:结果)?(?:被)?(?:纠正|纠错)\s*{_N}\s*[件起个]"),
+    "upheld": re.compile(rf"(?:结果)?维持\s*{_N}\s*[件起个]"),
+    "other": re.compile(rf"其他结果\s*{_N}\s*[件起个]"),
+    "pending": re.compile(rf"尚未审结\s*{_N}\s*[件起个]"),
+}
+
+_SHARE_LABELS = {
+    "disclosed": r"(?:予以)?公开(?:及|和|、|与)部分公开",
+    "withheld": r"不予公开",
+    "unavailable": r"无法提供",
+    "not_processed": r"不予处理",
+    "other": r"其他处理",
+}
+_SHARE_COUNTS = {group: re.compile(rf"{label}\s*(?:共)?\s*{_N}{_UNIT}") for group, label in _SHARE_LABELS.items()}
+# After a group's count: an optional note in brackets, then its share ("，占 50.09%", "(占3.5%)", "，3.47%").
+_SHARE_TAIL = re.compile(
+    r"\s*(?:\((?!\s*占)[^)]*\))?\s*[,、]?\s*\(?\s*(?:占(?:比)?[^,;。\d%()]{0,8}?)?\s*(?P<p>\d+(?:\.\d+)?)\s*%"
+)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Extraction
+
+
+def _number(text: str) -> float | int:
+    number = float(text.replace(",", ""))
+    return int(number) if number.is_integer() and "." not in text else number
+
+
+def _figure(prose: _Prose, key: str, unit: str, match: re.Match, sentence: tuple[int, int], group: str = "n"):
+    """A NarrativeFigure from a match; a match without a number is a statement of none (0)."""
+    has_number = group in match.re.groupindex and match.group(group) is not None
+    offset = match.start(group) if has_number else match.start()
+    # A share's raw is the printed percentage alone ("4.70%"): its decimals give the precision to check at.
+    raw = prose.original[match.start(group) if group == "p" else match.start() : match.end()]
+    value: float | int = 0
+    if has_number:
+        value = _number(match.group(group))
+        if "u" in match.re.groupindex and match.group("u") == "万元":
+            value = _number(str(Decimal(match.group(group)) * 10000))  # exact: 1.2万元 is 12000 yuan
+        if "dir" in match.re.groupindex and match.group("dir") in ("下降", "减少", "降低"):
+            value = -value
+    text = prose.original[sentence[0] : sentence[1]].strip()
+    return NarrativeFigure(key, value, unit, text, prose.where(offset), raw)
+
+
+def _sentence_figures(prose: _Prose, span: tuple[int, int]) -> Iterator[NarrativeFigure]:
+    """Every figure of one sentence, in the order the rules are listed (the caller keeps the first per key)."""
+    for rule in _RULES:
+        for match in rule.pattern.finditer(prose.text, *span):
+            yield _figure(prose, rule.key, rule.unit, match, span)
+    yield from _proceeding_figures(prose, span)
+    yield from _share_figures(prose, span)
+
+
+def _proceeding_figures(prose: _Prose, span: tuple[int, int]) -> Iterator[NarrativeFigure]:
+    text = prose.text
+    for name, (pattern, other_name) in _PROCEEDINGS.items():
+        for match in pattern.finditer(text, *span):
+            yield _figure(prose, f"{name}_cases", "cases", match, span)
+            # The clause of this proceeding ends where the other proceeding is named, or with the sentence.
+            stop = text.find(other_name, match.end(), span[1])
+            clause_end = stop if stop != -1 else span[1]
+            for outcome, outcome_pattern in _OUTCOMES.items():
+                found = outcome_pattern.search(text, match.end(), clause_end)
+                if found:
+                    yield _figure(prose, f"{name}_{outcome}", "cases", found, span)
+
+
+def _share_figures(prose: _Prose, span: tuple[int, int]) -> Iterator[NarrativeFigure]:
+    for group, pattern in _SHARE_COUNTS.items():
+        for match in pattern.finditer(prose.text, *span):
+            yield _figure(prose, DISPOSITION + group, "requests", match, span)
+            tail = _SHARE_TAIL.match(prose.text, match.end(), span[1])
+            if tail:
+                yield _figure(prose, f"{PERCENTAGE}{group}_share", "percent", tail, span, group="p")
+
+
+def extract_narrative(source: SourceText) -> dict[str, NarrativeFigure]:
+    """The prose figures of a document, keyed as in ../shared/expected/*.json; the first statement of each wins."""
+    prose = _prose(source)
+    figures: dict[str, NarrativeFigure] = {}
+    for span in prose.sentences():
+        for figure in _sentence_figures(prose, span):
+            figures.setdefault(figure.key, figure)
+    return {key: figures[key] for key in _ordered(figures)}
+
+
+def _ordered(keys: Iterable[str]) -> list[str]:
+    rank = {key: i for i, key in enumerate(KEY_ORDER)}
+    return sorted(keys, key=lambda key: (rank.get(key, len(rank)), key))
+
+
+def figures_of(report: Report) -> dict[str, NarrativeFigure]:
+    """The report's prose figures, as the pipeline stored them (``report.narrative = extract_narrative(source)``).
+
+    They are not re-read from ``report.text``: that text is the parser's prepared copy, and its line numbers are
+    not the source's, so a figure read from it would name the wrong location.
+    """
+    return report.narrative
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checks against the tables
+
+
+def _group_rows(report: Report) -> dict[str, list[str]]:
+    rows = codebook.disposition_rows(report.format_version or codebook.FORMAT_2021, one_row_other=report.one_row_other)
+    return {share: [e.code for e in rows if e.group in groups] for share, groups in SHARE_GROUPS.items()}
+
+
+def _table_sum(report: Report, section: str, cells: list[tuple[str, str]]) -> tuple[float | None, list[str]]:
+    """Sum of table cells, or None with the names of the cells that are not numbers."""
+    values = [report.value(section, row, column) for row, column in cells]
+    missing = [f"{section}.{row}.{column}" for (row, column), v in zip(cells, values, strict=True) if v is None]
+    return (None if missing or not cells else sum(values)), missing
+
+
+def _restated(report: Report) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """Prose key -> (table section, the cells whose sum it restates)."""
+    litigation = ("litigation_direct", "litigation_after_reconsideration")
+    restated: dict[str, tuple[str, list[tuple[str, str]]]] = {
+        "requests_received": ("requests", [("new_requests", "total")]),
+        "requests_answered": ("requests", [("total_processed", "total")]),
+        "carried_over": ("requests", [("carried_over", "total")]),
+        "carried_forward": ("requests", [("carried_forward", "total")]),
+        "reconsideration_cases": ("review_litigation", [("reconsideration", "total")]),
+        "litigation_cases": ("review_litigation", [(p, "total") for p in litigation]),
+        "corrected_cases": ("review_litigation", [(p, "corrected") for p in codebook.proceedings()]),
+    }
+    for outcome in ("corrected", "upheld", "other", "pending"):
+        restated[f"reconsideration_{outcome}"] = ("review_litigation", [("reconsideration", outcome)])
+        restated[f"litigation_{outcome}"] = ("review_litigation", [(p, outcome) for p in litigation])
+    for share, rows in _group_rows(report).items():
+        restated[DISPOSITION + share] = ("requests", [(row, "total") for row in rows])
+    return restated
+
+
+def _quote(figure: NarrativeFigure) -> str:
+    return f"「{figure.sentence}」 ({figure.location})"
+
+
+def _pinned_by_prose(report: Report, section: str, cells: list[tuple[str, str]]) -> list[str]:
+    """Cells whose value recovery chose with the help of a prose figure: comparing them with it proves nothing."""
+    table = getattr(report, section)
+    return [
+        f"{section}.{row}.{column}"
+        for row, column in cells
+        if NARRATIVE_TOTAL in getattr(table.get(row, {}).get(column), "identities", ())
+    ]
+
+
+def _compare(report: Report, figure: NarrativeFigure, section: str, cells: list[tuple[str, str]]) -> CheckResult:
+    table, missing = _table_sum(report, section, cells)
+    where = f"narrative.{figure.key} vs " + " + ".join(f"{section}.{r}.{c}" for r, c in cells)
+    if table is None or figure.value is None:
+        detail = "not evaluable: " + ", ".join(missing or ["no table cells"]) + "; prose " + _quote(figure)
+        return CheckResult(report.report_id, NARRATIVE_VS_TABLE, where, table, figure.value, None, detail)
+    pinned = _pinned_by_prose(report, section, cells)
+    if pinned:
+        detail = "not evaluable: " + ", ".join(pinned) + " recovered using this prose figure; prose " + _quote(figure)
+        return CheckResult(report.report_id, NARRATIVE_VS_TABLE, where, table, figure.value, None, detail)
+    return CheckResult(
+        report.report_id, NARRATIVE_VS_TABLE, where, table, figure.value, table == figure.value, _quote(figure)
+    )
+
+
+def _other_cell(report: Report) -> tuple[str, str]:
+    """The table row that holds withdrawals: 3.其他 of （六）其他处理, or the one-row （六） of format 2019."""
+    single = report.format_version == codebook.FORMAT_2019 or report.one_row_other
+    return ("other" if single else "other_other", "total")
+
+
+def _withdrawn_bound(report: Report, figure: NarrativeFigure) -> CheckResult:
+    row, column = _other_cell(report)
+    bound = report.value("requests", row, column)
+    where = f"narrative.withdrawn <= requests.{row}.{column}"
+    if bound is None or figure.value is None:
+        detail = f"not evaluable: requests.{row}.{column} is not a number; prose " + _quote(figure)
+        return CheckResult(report.report_id, NARRATIVE_BOUND, where, bound, figure.value, None, detail)
+    return CheckResult(
+        report.report_id, NARRATIVE_BOUND, where, bound, figure.value, figure.value <= bound, _quote(figure)
+    )
+
+
+def _decimals(printed: str) -> int:
+    """Decimals of the last number printed ("较2023年上升23.03%" -> 2): the precision to recompute at."""
+    numbers = re.findall(r"\d+(?:\.(\d+))?", printed.translate(_NORMALISE))
+    return len(numbers[-1]) if numbers else 0
+
+
+def rounded_share(numerator: float, denominator: float, decimals: int) -> float:
+    """100 * numerator / denominator rounded half up, as reports round (1615/34430 -> 4.69 to two decimals)."""
+    exact = Decimal(str(numerator)) * 100 / Decimal(str(denominator))
+    return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+def _percentage(report: Report, figure: NarrativeFigure, rows: list[str]) -> CheckResult:
+    share = figure.key.removeprefix(PERCENTAGE)
+    cells = [(row, "total") for row in rows]
+    numerator, missing = _table_sum(report, "requests", cells)
+    denominator = report.value("requests", "total_processed", "total")
+    where = f"narrative.{figure.key}"
+    if numerator is None or not denominator or figure.value is None:
+        missing = missing + ([] if denominator else ["requests.total_processed.total"])
+        detail = "not evaluable: " + ", ".join(missing) + "; prose " + _quote(figure)
+        return CheckResult(report.report_id, NARRATIVE_PERCENTAGE, where, None, figure.value, None, detail)
+    table = rounded_share(numerator, denominator, _decimals(figure.raw))
+    detail = (
+        f"{share}: table {numerator:g}/{denominator:g} = {table:g}% to the printed precision, "
+        f"printed {figure.raw} in " + _quote(figure)
+    )
+    return CheckResult(
+        report.report_id, NARRATIVE_PERCENTAGE, where, table, figure.value, abs(table - figure.value) < 1e-9, detail
+    )
+
+
+def narrative_checks(report: Report) -> list[CheckResult]:
+    """Every prose figure against the table figure it restates; percentages recomputed to the printed precision."""
+    figures = figures_of(report)
+    restated = _restated(report)
+    rows = _group_rows(report)
+    results = []
+    for key, figure in figures.items():
+        if key in restated:
+            results.append(_compare(report, figure, *restated[key]))
+        elif key == "withdrawn":
+            results.append(_withdrawn_bound(report, figure))
+        elif key.startswith(PERCENTAGE):
+            results.append(_percentage(report, figure, rows[key.removeprefix(PERCENTAGE).removesuffix("_share")]))
+    return results
+
+
+def _received(report: Report) -> float | None:
+    """Requests received in a year: the table's new_requests total, else the prose figure."""
+    table = report.value("requests", "new_requests", "total")
+    if table is not None:
+        return table
+    figure = figures_of(report).get("requests_received")
+    return None if figure is None else figure.value
+
+
+def narrative_corpus_checks(reports: Iterable[Report]) -> list[CheckResult]:
+    """Printed year-on-year growth of requests against the previous year's report of the same agency."""
+    by_year = {(r.agency, r.year): r for r in reports if r.agency and r.year}
+    results = []
+    for (agency, year), later in sorted(by_year.items()):
+        growth = figures_of(later).get("requests_growth_pct")
+        earlier = by_year.get((agency, year - 1))
+        if growth is None or earlier is None:
+            continue
+        before, now = _received(earlier), _received(later)
+        where = f"{agency} {year - 1}->{year}: narrative.requests_growth_pct"
+        if not before or now is None:
+            detail = "not evaluable: requests received missing; prose " + _quote(growth)
+            results.append(CheckResult(later.report_id, NARRATIVE_GROWTH, where, None, growth.value, None, detail))
+            continue
+        table = rounded_share(now - before, before, _decimals(growth.raw))
+        detail = f"({now:g} - {before:g}) / {before:g} = {table:g}%; prose " + _quote(growth)
+        passed = abs(table - growth.value) < 1e-9
+        results.append(CheckResult(later.report_id, NARRATIVE_GROWTH, where, table, growth.value, passed, detail))
+    return results
+
+
+def narrative_totals(figures: dict[str, NarrativeFigure]) -> dict[str, float | int]:
+    """Prose figures by key, as ``recover.recover_report(narrative_totals=...)`` takes them (it picks its keys)."""
+    return {key: figure.value for key, figure in figures.items() if figure.value is not None}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Figures for analysis
+
+
+@dataclass(frozen=True)
+class Withdrawals:
+    """Withdrawn requests: the prose figure (method ``narrative``), or on request the 3.其他 proxy (``proxy``)."""
+
+    value: float | int | None
+    method: str | None  # narrative, proxy, or None when neither is available
+    sentence: str = ""
+    location: str = ""
+
+
+def withdrawals(report: Report, *, proxy: bool = False) -> Withdrawals:
+    """Withdrawals of a report; the proxy (every request of 3.其他, an upper bound) only when asked for."""
+    figure = figures_of(report).get("withdrawn")
+    if figure is not None:
+        return Withdrawals(figure.value, NARRATIVE, figure.sentence, figure.location)
+    if proxy:
+        row, column = _other_cell(report)
+        value = report.value("requests", row, column)
+        if value is not None:
+            return Withdrawals(value, PROXY, "", f"requests.{row}.{column}")
+    return Withdrawals(None, None)
+
+
+def narrative_review_cells(report: Report) -> dict[str, dict[str, Cell]]:
+    """Review and litigation figures stated in prose, as cells marked ``narrative``.
+
+    Prose gives litigation as one figure, not split into 未经复议直接起诉 / 复议后起诉, so it is returned under the
+    pseudo-proceeding ``litigation`` rather than being assigned to either.
+    """
+    figures = figures_of(report)
+    cells: dict[str, dict[str, Cell]] = {}
+    for proceeding in ("reconsideration", "litigation"):
+        for outcome in ("upheld", "corrected", "other", "pending", "total"):
+            figure = figures.get(f"{proceeding}_{'cases' if outcome == 'total' else outcome}")
+            if figure is not None:
+                cell = Cell(figure.value, VALUE, figure.sentence, figure.location, NARRATIVE, note=figure.raw)
+                cells.setdefault(proceeding, {})[outcome] = cell
+    return cells
+
+
+def narrative_frame(reports: Iterable[Report]) -> pd.DataFrame:
+    """The tidy `narrative` table: one row per prose figure, reports in report_id order, keys in KEY_ORDER."""
+    columns = ["report_id", "key", "value", "unit", "sentence", "location", "method"]
+    rows = []
+    for report in sorted(reports, key=lambda r: r.report_id):
+        found = figures_of(report)
+        for key in _ordered(found):
+            figure = found[key]
+            rows.append((report.report_id, key, figure.value, figure.unit, figure.sentence, figure.location, NARRATIVE))
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["value"] = frame["value"].astype("Float64")
+    for column in columns:
+        if column != "value":
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+def _plain(value: float | int | None) -> float | int | None:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def percentage_inconsistencies(report: Report) -> dict[str, dict[str, float]]:
+    """Printed shares that disagree with the table: {share: {printed, from_table}}."""
+    return {
+        check.where.removeprefix(f"narrative.{PERCENTAGE}"): {"printed": check.found, "from_table": check.expected}
+        for check in narrative_checks(report)
+        if check.check == NARRATIVE_PERCENTAGE and check.passed is False
+    }
+
+
+def narrative_json(
+    figures: dict[str, NarrativeFigure], report: Report | None = None, *, extra: bool = False
+) -> dict[str, object]:
+    """The `narrative` object of ../shared/expected/*.json; `percentages_inconsistent_with_table` needs the report.
+
+    With ``extra``, the further restatements (carried over/forward, disposition counts, outcomes) follow.
+    """
+    keys = [*JSON_KEYS, *(EXTRA_KEYS if extra else ())]
+    out: dict[str, object] = {key: _plain(figures[key].value) for key in keys if key in figures}
+    shares = {
+        key.removeprefix(PERCENTAGE): figures[key].value for key in _ordered(figures) if key.startswith(PERCENTAGE)
+    }
+    if shares:
+        out["percentages_printed"] = shares
+        if report is not None:
+            checked = dataclasses.replace(report, narrative=figures)
+            out["percentages_inconsistent_with_table"] = percentage_inconsistencies(checked)
+    return out
