@@ -133,11 +133,30 @@ def _find_label(doc: _Document, entry: codebook.Entry, start: int, end: int) -> 
         if best is None or position < best[0] or (position == best[0] and len(form) > best[1] - best[0]):
             best = (position, position + len(form))
     if best is None:
+        best = _find_with_typo(doc.compact.text, _candidates(entry)[1], start, end)
+    if best is None:
         return None
     ordinal = compact(entry.ordinal)
     if ordinal and doc.compact.text.startswith(ordinal, best[0] - len(ordinal)):
         best = (best[0] - len(ordinal), best[1])
     return best
+
+
+def _find_with_typo(text: str, form: str, start: int, end: int) -> tuple[int, int] | None:
+    """The first place where a long label is printed with one wrong character (申清人 for 申请人, OCR slips).
+
+    Only tried when no exact form matched, and only for labels long enough that one character cannot turn one
+    label into another.
+    """
+    if len(form) < 6:
+        return None
+    for position in range(start, min(end, len(text)) - len(form) + 1):
+        window = text[position : position + len(form)]
+        if window[0] != form[0] and window[-1] != form[-1]:
+            continue
+        if sum(a != b for a, b in zip(window, form, strict=True)) <= 1:
+            return position, position + len(form)
+    return None
 
 
 def _locate_rows(doc: _Document, entries, start: int, end: int) -> dict[str, tuple[int, int]]:

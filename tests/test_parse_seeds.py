@@ -115,3 +115,23 @@ def test_pingtan_2019_is_recognised_as_format_2019_with_its_sections():
     assert "procurement" in report.proactive and "other_external_services" in report.proactive
     assert "other" in report.requests and "other_other" not in report.requests
     assert not [p for p in report.problems if "not found" in p], report.problems
+
+
+def test_a_label_printed_with_one_wrong_character_is_still_matched(tmp_path):
+    text = seed_path("000_26d4c64f71069daa").read_text(encoding="utf-8")
+    typo = text.replace("1.本机关不掌握相关政府信息 129", "1.本机关不掌屋相关政府信息 129")
+    assert typo != text
+    path = tmp_path / "typo.txt"
+    path.write_text(typo, encoding="utf-8")
+    report = parse_source(read_source(path))
+    assert report.requests["unavailable_not_held"]["total"].value == 133
+    assert report.problems == []
+
+
+def test_a_short_label_is_never_matched_loosely(tmp_path):
+    text = seed_path("003_e72d2a415b3bfbdb").read_text(encoding="utf-8")
+    path = tmp_path / "no-duplicate-row.txt"
+    path.write_text(text.replace("2.重复申请", "2.重夏申请"), encoding="utf-8")
+    report = parse_source(read_source(path))
+    assert all(c.status == "missing" for c in report.requests["not_processed_duplicate"].values())
+    assert "requests.not_processed_duplicate: row not found" in report.problems
