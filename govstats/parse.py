@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from . import codebook
 from .detect import ANNUAL_REPORT, SECTION_HEADINGS, document_type, format_version
@@ -117,6 +118,7 @@ def _cell(token: Token) -> Cell:
     return Cell(value, VALUE, text + (f"（{token.note}）" if token.note else ""), token.location, note=token.note)
 
 
+@cache
 def _candidates(entry: codebook.Entry) -> list[str]:
     """Compact label forms to look for, the most specific first."""
     forms = [entry.ordinal + entry.label_zh, entry.label_zh, *entry.variants]
@@ -133,7 +135,7 @@ def _find_label(doc: _Document, entry: codebook.Entry, start: int, end: int) -> 
         if best is None or position < best[0] or (position == best[0] and len(form) > best[1] - best[0]):
             best = (position, position + len(form))
     if best is None:
-        best = _find_with_typo(doc.compact.text, _candidates(entry)[1], start, end)
+        best = _find_with_typo(doc.compact.text, compact(entry.label_zh), start, end)
     if best is None:
         return None
     ordinal = compact(entry.ordinal)

@@ -51,12 +51,13 @@ def _provenance(report: Report, cell: Cell) -> dict:
 
 
 def _frame(records: list[dict], columns: list[str], value_dtype: str) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=columns)
-    frame["value"] = pd.array(frame["value"].tolist(), dtype=value_dtype)
-    for column in columns:
-        if column != "value":
-            frame[column] = frame[column].astype("string")
-    return frame
+    """Build column by column: much faster than from_records followed by astype, for the small per-file frames."""
+    return pd.DataFrame(
+        {
+            column: pd.array([r[column] for r in records], dtype=value_dtype if column == "value" else "string")
+            for column in columns
+        }
+    )
 
 
 def requests_frame(reports: Iterable[Report]) -> pd.DataFrame:
