@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: build test data fonts lint clean
+.PHONY: build test data notebooks fonts lint clean
 
-build: data
+build: data notebooks
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ fonts:
 
 data: $(STAMP)
 	$(BIN)/govstats build
+
+notebooks: data fonts
+	$(BIN)/govstats notebooks run
 
 test: $(STAMP) fonts
 	$(BIN)/python -m pytest -n 2 -q

@@ -58,6 +58,28 @@ def _parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parameter(text: str) -> tuple[str, object]:
+    """``name=value``; the value is read as JSON when it parses (numbers, lists), else kept as a string."""
+    name, _, value = text.partition("=")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from .notebooks import NotebookError, run_all
+
+    try:
+        timings = run_all(args.notebooks, args.out, dict(args.parameter), cwd=Path.cwd())
+    except NotebookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for name, seconds in timings.items():
+        print(f"{name}: executed in {seconds:.1f} s → {Path(args.out) / name}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="govstats", description=__doc__)
     commands = main_parser.add_subparsers(dest="command", required=True)
@@ -85,6 +107,15 @@ def parser() -> argparse.ArgumentParser:
     parse_parser.add_argument("--json", action="store_true", help="print the document as JSON (the contract)")
     parse_parser.add_argument("--values", action="store_true", help="with --json: bare numbers for plain cells")
     parse_parser.set_defaults(run=_parse)
+    notebooks_parser = commands.add_parser("notebooks", help="curated notebooks")
+    notebooks_commands = notebooks_parser.add_subparsers(dest="notebooks_command", required=True)
+    run_parser = notebooks_commands.add_parser("run", help="execute every notebook with papermill")
+    run_parser.add_argument("--notebooks", default="notebooks", help="folder of NN_*.ipynb (default notebooks)")
+    run_parser.add_argument("--out", default="reports/notebooks", help="executed copies (default reports/notebooks)")
+    run_parser.add_argument(
+        "-p", "--parameter", action="append", type=_parameter, default=[], help="override a parameter: name=value"
+    )
+    run_parser.set_defaults(run=_notebooks)
     return main_parser
 
 

@@ -16,10 +16,17 @@ from . import tidy
 from .checks import CheckResult, CorpusSummary, corpus_summary, report_checks
 from .detect import WORK_PLAN, document_type
 from .errors import GovstatsError
-from .model import Report, SourceText
-from .narrative import extract_narrative, narrative_checks, narrative_frame
+from .model import MISSING, UNREADABLE, Report, SourceText
+from .narrative import (
+    extract_narrative,
+    narrative_checks,
+    narrative_frame,
+    narrative_review_cells,
+    narrative_totals,
+)
 from .parse import parse_source
 from .readers import read_source
+from .recover import recover_report
 from .workplan import WorkPlan, read_work_plan, task_units_frame, tasks_frame
 
 
@@ -52,7 +59,22 @@ def analyse(source: SourceText) -> tuple[Report, list[CheckResult]]:
     """Parse an annual report's text, read its prose figures, and check the identities and the prose."""
     report = parse_source(source)
     report.narrative = extract_narrative(source)
-    return report, report_checks(report) + narrative_checks(report)
+    recovery = recover_report(report, narrative_totals=narrative_totals(report.narrative))
+    fill_from_prose(report)
+    return report, report_checks(report) + recovery + narrative_checks(report)
+
+
+def fill_from_prose(report: Report) -> None:
+    """Where section 四 could not be read, the prose's figures stand in, marked ``narrative``.
+
+    Only cells of the table's own proceedings are filled; prose litigation figures (not split into direct and
+    after-review suits) stay in the narrative table.
+    """
+    for proceeding, outcomes in narrative_review_cells(report).items():
+        table = report.review_litigation.get(proceeding, {})
+        for outcome, cell in outcomes.items():
+            if outcome in table and table[outcome].status in (UNREADABLE, MISSING):
+                table[outcome] = cell
 
 
 def process_file(path: str | Path, name: str | None = None) -> Processed:

@@ -1,0 +1,287 @@
+"""The house style for figures, their labels (Chinese or English, from the codebook), and their export.
+
+Every figure is exported with the data behind it and an entry in ``figures.json`` (files, caption, notebook,
+parameters, sha256 of the data, govstats version, date), so a cited figure can be traced and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+from . import __version__, codebook
+
+# Fonts with simplified Chinese glyphs under open licences, best first. SimHei is deliberately absent: it is
+# proprietary, and matplotlib falls back to boxes for any glyph it lacks.
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK JP",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Noto Serif CJK SC",
+)
+CJK_FILE_HINTS = ("notosanscjk", "notoserifcjk", "notosanssc", "sourcehansans", "wqy")
+INSTALL_HINT = (
+    "no CJK font found for Chinese labels; install one, e.g. `apt-get install fonts-noto-cjk` "
+    "(Noto Sans CJK, SIL Open Font License), then delete matplotlib's font cache (~/.cache/matplotlib)"
+)
+FIGURE_FORMATS = ("png", "svg", "pdf")
+INDEX_NAME = "figures.json"
+
+# Words that are not codes of the codebook: (Chinese, English).
+TEXT: dict[str, tuple[str, str]] = {
+    "disclosed_share": ("予以公开和部分公开占比", "Granted in full or in part"),
+    "withdrawal_rate": ("申请人主动撤回占比", "Withdrawn by the applicant"),
+    "litigation": ("行政诉讼", "Litigation"),
+    "share": ("占比", "Share"),
+    "processed": ("办理总数（件）", "Requests processed"),
+    "pooled": ("合计比例", "Pooled rate"),
+    "count": ("数量", "Count"),
+    "cells": ("单元格数", "Cells"),
+    "status": ("单元格状态", "Cell status"),
+    "value": ("数值", "Number"),
+    "blank": ("空白", "Blank"),
+    "slash": ("“/”", "“/”"),
+    "dash": ("“-”", "“-”"),
+    "missing": ("缺失", "Missing"),
+    "unreadable": ("无法读取", "Unreadable"),
+    "ambiguous": ("多种读法", "Ambiguous"),
+    "interval": ("95% 置信区间", "95% confidence interval"),
+    "limits": ("控制限", "control limits"),
+    "within": ("区间内", "within"),
+    "above": ("高于", "above"),
+    "below": ("低于", "below"),
+}
+STATUSES = ("value", "blank", "slash", "dash", "missing", "unreadable", "ambiguous")
+
+
+def text(key: str, language: str = "zh") -> str:
+    """A figure word that is not a codebook code, in Chinese or English."""
+    zh, en = TEXT[key]
+    return en if language == "en" else zh
+
+
+def label(table: str, code: str, language: str = "zh") -> str:
+    """A codebook label (``codebook.label``), the one place labels live."""
+    return codebook.label(table, code, language)
+
+
+def rate_label(rate: str, language: str = "zh") -> str:
+    """Label of a rate of SPEC.md, composed from codebook labels where the codebook has them."""
+    if rate in TEXT:
+        return text(rate, language)
+    if rate.endswith("_correction_rate"):
+        proceeding = rate.removesuffix("_correction_rate")
+        name = (
+            label("proceeding", proceeding, language) if proceeding == "reconsideration" else text(proceeding, language)
+        )
+        corrected = label("outcome", "corrected", language)
+        return f"{name}: {corrected.lower()}" if language == "en" else f"{name}{corrected}比例"
+    code = rate.removesuffix("_share")
+    table = "request_row" if code == "unavailable_not_held" else "disposition_group"
+    name = label(table, code, language)
+    return name if language == "en" else f"{name}占比"
+
+
+def ensure_cjk_font() -> str:
+    """The family name of an installed CJK font matplotlib can use; RuntimeError naming what to install."""
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    for family in CJK_FONTS:
+        if family in known:
+            return family
+    # A font installed after matplotlib built its cache is not known yet: register system files by name.
+    for path in font_manager.findSystemFonts():
+        if any(hint in Path(path).name.lower().replace("-", "") for hint in CJK_FILE_HINTS):
+            font_manager.fontManager.addfont(path)
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    for family in CJK_FONTS:
+        if family in known:
+            return family
+    raise RuntimeError(INSTALL_HINT)
+
+
+def set_style(context: str = "notebook") -> str:
+    """Apply the house style and return the CJK font family in use.
+
+    The font is set after ``sns.set_theme()``, which would otherwise reset it to a font without Chinese glyphs.
+    """
+    sns.set_theme(context=context, style="whitegrid", palette="colorblind")
+    font = ensure_cjk_font()
+    mpl.rcParams["font.family"] = "sans-serif"
+    mpl.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
+    mpl.rcParams["axes.unicode_minus"] = False  # CJK fonts have no U+2212 minus sign
+    mpl.rcParams["svg.hashsalt"] = "govstats"  # stable SVG ids: same figure, same file
+    mpl.rcParams["figure.dpi"] = 100
+    return font
+
+
+def report_labels(reports: pd.DataFrame) -> dict[str, str]:
+    """``report_id`` → "agency year". Agency names stay as printed in either language: they are proper names."""
+    names = reports["agency"].astype(str) + " " + reports["year"].astype(str)
+    repeated = names.duplicated(keep=False)
+    names = names.where(~repeated, names + " (" + reports["report_id"].astype(str) + ")")
+    return dict(zip(reports["report_id"], names, strict=True))
+
+
+def _legend_outside(ax: plt.Axes, title: str | None = None) -> None:
+    ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+
+
+def _percent_axis(ax: plt.Axes, axis: str = "x") -> None:
+    formatter = mpl.ticker.PercentFormatter(xmax=1, decimals=0)
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
+
+
+def rate_plot(rates: pd.DataFrame, labels: Mapping[str, str], language: str = "zh") -> Figure:
+    """Each report's rate(s) as a point with its Wilson interval; one colour per rate."""
+    data = rates[rates["value"].notna()].copy()
+    data["report"] = data["report_id"].map(labels)
+    order = list(dict.fromkeys(data.sort_values("report")["report"]))
+    rate_names = list(dict.fromkeys(data["rate"]))
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(order) * (1 + 0.4 * len(rate_names)) + 1.5), layout="constrained")
+    offsets = np.linspace(-0.15, 0.15, len(rate_names)) if len(rate_names) > 1 else [0.0]
+    for (rate, offset), colour in zip(zip(rate_names, offsets, strict=True), sns.color_palette(), strict=False):
+        part = data[data["rate"] == rate]
+        y = np.array([order.index(r) for r in part["report"]]) + offset
+        x = part["value"].to_numpy(float)
+        err = np.vstack([x - part["ci_low"].to_numpy(float), part["ci_high"].to_numpy(float) - x])
+        ax.errorbar(x, y, xerr=err, fmt="o", capsize=3, color=colour, label=rate_label(rate, language))
+    ax.set_yticks(range(len(order)), order)
+    ax.invert_yaxis()
+    ax.set_xlim(0, min(1, float(data["ci_high"].max()) + 0.05))
+    ax.set_xlabel(f"{text('share', language)} ({text('interval', language)})")
+    _percent_axis(ax)
+    if len(rate_names) > 1:  # below the axes: long rate names would squeeze the plot if placed beside it
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / len(order)), ncol=2, frameon=False)
+    else:
+        ax.set_title(rate_label(rate_names[0], language))
+    return fig
+
+
+def stacked_plot(
+    counts: pd.DataFrame,
+    labels: Mapping[str, str],
+    table: str | None,
+    language: str = "zh",
+    *,
+    normalize: bool = True,
+    title: str | None = None,
+) -> Figure:
+    """Horizontal stacked bars: one bar per report (index), one segment per code (columns).
+
+    Segment names come from the codebook ``table`` (or :data:`TEXT` when ``table`` is None); ``normalize``
+    stacks shares of each report's total instead of counts.
+    """
+    data = counts.astype(float).fillna(0)
+    data = data.loc[:, data.sum() > 0]
+    if normalize:
+        data = data.div(data.sum(axis=1).replace(0, np.nan), axis=0)
+    data.index = [labels.get(i, i) for i in data.index]
+    names = [label(table, c, language) if table else text(c, language) for c in data.columns]
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(data) + 1.8), layout="constrained")
+    left = np.zeros(len(data))
+    for column, name, colour in zip(data.columns, names, sns.color_palette(n_colors=len(names)), strict=True):
+        ax.barh(data.index, data[column], left=left, label=name, color=colour)
+        left += data[column].fillna(0).to_numpy()
+    ax.invert_yaxis()
+    ax.set_xlabel(text("share" if normalize else "count", language))
+    if normalize:
+        _percent_axis(ax)
+    _legend_outside(ax)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def funnel_plot(
+    points: pd.DataFrame,
+    limits: pd.DataFrame,
+    target: float,
+    labels: Mapping[str, str],
+    rate: str,
+    language: str = "zh",
+) -> Figure:
+    """Funnel plot: each report's rate against its volume, with control limits around the pooled rate."""
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    for (level, part), style in zip(limits.groupby("level"), ("--", ":"), strict=False):
+        name = f"{level:.1%} {text('limits', language)}"
+        ax.plot(part["volume"], part["upper"], style, color="grey", label=name)
+        ax.plot(part["volume"], part["lower"], style, color="grey")
+    ax.axhline(target, color="black", linewidth=1, label=f"{text('pooled', language)} {target:.2%}")
+    sns.scatterplot(data=points, x="denominator", y="value", ax=ax, s=60, color=sns.color_palette()[0], zorder=3)
+    # Reports of similar volume sit side by side: alternate their labels above and below the point.
+    for i, (_, row) in enumerate(points.sort_values("denominator").iterrows()):
+        name = labels.get(row["report_id"], row["report_id"])
+        offset = (6, 6) if i % 2 == 0 else (6, -16)
+        ax.annotate(
+            name, (row["denominator"], row["value"]), xytext=offset, textcoords="offset points", fontsize="small"
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel(text("processed", language))
+    ax.set_ylabel(rate_label(rate, language))
+    _percent_axis(ax, "y")
+    _legend_outside(ax)
+    return fig
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+    os.chmod(temporary, 0o644)  # mkstemp makes files private; figures are for sharing
+    os.replace(temporary, path)
+
+
+def export_figure(
+    fig: Figure,
+    name: str,
+    data: pd.DataFrame,
+    caption: str,
+    notebook: str,
+    parameters: Mapping[str, object] | None = None,
+    out_dir: str | Path = "reports/figures",
+) -> dict:
+    """Write ``name``.png (300 dpi), .svg, .pdf and .csv (the data) and record the figure in figures.json.
+
+    figures.json is keyed by figure name with sorted keys, so re-running a notebook changes only the date.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table = data.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    _atomic_write(out / f"{name}.csv", table)
+    # No creation dates inside the files: the same figure gives the same bytes.
+    metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
+    for fmt in FIGURE_FORMATS:
+        fig.savefig(out / f"{name}.{fmt}", dpi=300, metadata=metadata[fmt])
+    entry = {
+        "files": {fmt: f"{name}.{fmt}" for fmt in (*FIGURE_FORMATS, "csv")},
+        "caption": caption,
+        "notebook": notebook,
+        "parameters": json.loads(json.dumps(dict(parameters or {}), default=str)),
+        "data_sha256": hashlib.sha256(table).hexdigest(),
+        "govstats_version": __version__,
+        "date": date.today().isoformat(),
+    }
+    index_path = out / INDEX_NAME
+    index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
+    index[name] = entry
+    text_ = json.dumps(index, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    _atomic_write(index_path, text_.encode("utf-8"))
+    return entry
