@@ -61,7 +61,8 @@ def analyse(source: SourceText) -> tuple[Report, list[CheckResult]]:
     report.narrative = extract_narrative(source)
     recovery = recover_report(report, narrative_totals=narrative_totals(report.narrative))
     fill_from_prose(report)
-    return report, report_checks(report) + recovery + narrative_checks(report)
+    # Reader checks first: a PDF's two table readers record where they disagreed and which reading won.
+    return report, source.checks + report_checks(report) + recovery + narrative_checks(report)
 
 
 def fill_from_prose(report: Report) -> None:
