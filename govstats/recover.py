@@ -24,7 +24,7 @@ from functools import cache
 from . import codebook
 from .checks import COLUMN_BALANCE, DISPOSITION_SUM, REVIEW_SUM, ROW_SUM, CheckResult
 from .detect import SECTION_HEADINGS
-from .model import AMBIGUOUS, MISSING, RECOVERED, UNREADABLE, VALUE, Cell, Report, Token
+from .model import AMBIGUOUS, MISSING, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, Report, Token
 from .textnorm import Compact
 
 # Names recorded in Cell.identities besides the identities of checks.py.
@@ -54,7 +54,8 @@ DECIMAL_MEASURES = frozenset({"amount_10k_yuan", "amount"})
 # ---------------------------------------------------------------------------------------------------------------
 
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
-_OCR_RUN = re.compile(r"[0-9OoIl]+")
+# A run of digits and look-alike letters, possibly in space-separated pieces (a table row's cells).
+_OCR_RUN = re.compile(r"[0-9OoIl]+(?:[ \t]+[0-9OoIl]+)*")
 # OCR'd label characters seen in garbled copies; labels only, never digits.
 _LABEL_FIXES = {"申清人": "申请人", "中请": "申请", "彳壬务": "任务"}
 _DATA_RUN = re.compile(r"\d+(?:[ \t\r\n\u3000]+\d+)*")
@@ -62,7 +63,10 @@ _ORDINAL_AFTER = re.compile(r"[.、．](?=[^\d\s.])")
 
 
 def normalise_run(text: str) -> str:
-    """O/o→0 and I/l→1, but only inside runs that also hold a real digit (the context proves a digit is meant)."""
+    """O/o→0 and I/l→1, but only inside runs that also hold a real digit (the context proves a digit is meant).
+
+    A letter alone between spaces counts when its neighbours in the run are digits (``2082 I44 O 4``).
+    """
 
     def fix(match: re.Match) -> str:
         run = match.group(0)
@@ -767,7 +771,7 @@ def _recover_item(report: Report, entry: codebook.Entry, tokens: Sequence[Token]
     for index, measure in enumerate(measures):
         values = solution.values[(entry.code, measure)]
         recovered += _write(cells, measure, values, (SINGLE_SPLIT,), _raw(tokens), location)
-        if index in notes and cells[measure].status in (VALUE, AMBIGUOUS) and cells[measure].method != "table":
+        if index in notes and cells[measure].status in (VALUE, AMBIGUOUS) and cells[measure].method != TABLE:
             cells[measure] = replace(cells[measure], note=notes[index])
     detail = f"{len(candidates)} split(s), no identity applies: {recovered} of {len(measures)} cells exact"
     return _check(report, "recovery_proactive", where, solution, True if len(candidates) == 1 else None, detail)
