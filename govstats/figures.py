@@ -68,6 +68,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "within": ("区间内", "within"),
     "above": ("高于", "above"),
     "below": ("低于", "below"),
+    "tasks": ("任务数", "Tasks"),
+    "single_unit": ("单一单位", "Single unit"),
+    "collective_unit": ("集合性单位（各部门、街镇等）", "Collective unit (各部门, 街镇 …)"),
+    "whole_year": ("全年", "Whole year"),
+    "by_end_of_month": ("N月底前", "By end of month"),
+    "as_city_directs": ("按市级部署", "As the city directs"),
+    "deadline_kind": ("时间节点", "Deadline"),
+    "deadline_month": ("完成月份（N月底前）", "Month due (by its end)"),
 }
 STATUSES = ("value", "blank", "slash", "dash", "missing", "unreadable", "ambiguous")
 

@@ -225,6 +225,8 @@ def sum_readings(run: str | Sequence[str], parts: int) -> list[tuple[int, ...]]:
     congruent to its digit sum modulo 9, however the digits are cut), and the rest is :func:`_parts_summing_to`.
     """
     text = _pieces_text(run)
+    if not text.replace(" ", "").isdigit():
+        return []  # counts are whole numbers: a run with a point or a stray letter has no such reading
     readings = []
     for start in range(len(text)):
         total = _number(text[start:], False)

@@ -37,7 +37,7 @@ def _markdown(path: Path) -> str:
 
 
 def test_the_curated_notebooks_are_there() -> None:
-    assert [p.name[:3] for p in NOTEBOOKS] == ["00_", "01_", "02_", "03_", "04_"]
+    assert [p.name[:3] for p in NOTEBOOKS] == ["00_", "01_", "02_", "03_", "04_", "05_"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -94,6 +94,14 @@ def test_03_shows_shanghai_2024_corrections(executed: dict[str, Path]) -> None:
     text = _markdown(executed["executed"] / "03_corrections.ipynb")
     assert "上海市 2024: 7.09% (123 of 1736" in text
     assert "上海市 2024: 1.57% (17 of 1082" in text
+
+
+def test_05_shows_the_workload_of_the_38_units_and_the_deadline_months(executed: dict[str, Path]) -> None:
+    text = _markdown(executed["executed"] / "05_work_plan_workload.ipynb")
+    assert "75 tasks in 5 sections" in text
+    assert "38 units are named 179 times over 75 tasks" in text and "区政府办公室 29 (38.7%)" in text
+    assert "the busiest month is November (8 tasks)" in text
+    assert {"05_unit_workload", "05_deadlines"} <= set(json.loads((executed["figures"] / "figures.json").read_text()))
 
 
 def test_a_failing_cell_names_the_notebook_and_the_cell(tmp_path: Path) -> None:

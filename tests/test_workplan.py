@@ -439,3 +439,164 @@ def test_a_blank_deadline_cell_leaves_the_units_whole_and_is_a_problem():
 def test_a_plan_without_a_task_table_has_no_tasks_and_says_so():
     plan = _mini_plan(MINI_PLAN.split("附件")[0])
     assert plan.tasks == [] and plan.problems and not is_work_plan(MINI_PLAN.split("附件")[0])
+
+
+# ---------------------------------------------------------------------------------- workload (notebook 05)
+
+# A small plan's task × unit rows: task 3 names C twice (counted once), task 4 only a collective unit.
+SMALL_UNITS = pd.DataFrame(
+    {
+        "report_id": ["p"] * 7,
+        "task": [1, 1, 2, 3, 3, 3, 4],
+        "unit": ["区甲局", "区乙委", "区乙委", "区丙办", "区乙委", "区丙办", "各部门"],
+        "location": ["line 1"] * 7,
+    }
+)
+SMALL_TASKS = pd.DataFrame(
+    {
+        "report_id": ["p"] * 4,
+        "task": [1, 2, 3, 4],
+        "section": ["一、甲", "一、甲", "二、乙", "二、乙"],
+        "deadline_kind": [WHOLE_YEAR, BY_END_OF_MONTH, BY_END_OF_MONTH, None],
+        "deadline_month": pd.array([None, 6, 11, None], dtype="Int64"),
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("unit", "collective"),
+    [
+        ("各部门", True),
+        ("各相关部门", True),
+        ("各相关单位", True),
+        ("各街镇", True),
+        ("街镇", True),
+        ("相关部门", True),
+        ("高新区", False),
+        ("山阳镇", False),
+        ("金山卫镇", False),
+        ("区政府办公室", False),
+        ("区行政服务中心", False),
+    ],
+)
+def test_a_unit_is_collective_when_it_starts_with_ge_or_is_a_generic_word(unit, collective):
+    assert workplan.is_collective_unit(unit) is collective
+
+
+def test_unit_workload_counts_each_units_tasks_most_first_then_in_printed_order():
+    workload = workplan.unit_workload(SMALL_UNITS)
+    assert workload["unit"].tolist() == ["区乙委", "区甲局", "区丙办", "各部门"]
+    assert workload["tasks"].tolist() == [3, 1, 1, 1], "a unit named twice in one task counts once"
+    assert workload["share"].tolist() == [0.75, 0.25, 0.25, 0.25]
+    assert workload["sole_tasks"].tolist() == [1, 0, 0, 1]
+    assert workload["first_task"].tolist() == [1, 1, 3, 4]
+    assert workload["collective"].tolist() == [False, False, False, True]
+
+
+def test_unit_workload_with_tasks_splits_each_units_tasks_by_deadline_kind():
+    workload = workplan.unit_workload(SMALL_UNITS, SMALL_TASKS).set_index("unit")
+    kinds = list(DEADLINE_KINDS.values())
+    assert workload.loc["区乙委", kinds].tolist() == [1, 2, 0]
+    assert workload.loc["各部门", kinds].tolist() == [0, 0, 0], "a deadline of no known form is in no kind"
+    assert workplan.unit_workload(SMALL_UNITS.iloc[:0], SMALL_TASKS.iloc[:0]).empty
+
+
+def test_jinshan_2024_workload_has_38_units_led_by_the_district_office(plan):
+    units = task_units_frame([plan])
+    workload = workplan.unit_workload(units, tasks_frame([plan]))
+    assert len(workload) == workload["unit"].nunique() == 38
+    assert workload["tasks"].sum() == len(units) == 179
+    assert list(zip(workload["unit"][:5], workload["tasks"][:5], strict=True)) == [
+        ("区政府办公室", 29),
+        ("高新区", 24),
+        ("街镇", 22),
+        ("各部门", 21),
+        ("各相关部门", 14),
+    ]
+    assert set(workload.loc[workload["collective"], "unit"]) == {"街镇", "各部门", "各相关部门", "各街镇", "各相关单位"}
+    assert (workload[list(DEADLINE_KINDS.values())].sum(axis=1) == workload["tasks"]).all()
+
+
+def test_collective_only_tasks_are_the_tasks_that_name_no_single_agency(plan):
+    assert workplan.collective_only_tasks(SMALL_UNITS)["task"].tolist() == [4]
+    found = workplan.collective_only_tasks(task_units_frame([plan]))
+    assert found["task"].tolist() == [42, 56, 57]
+    assert found["units"].tolist() == ["各相关部门", "各部门", "各部门"]
+
+
+def test_tasks_per_section_in_printed_order(plan):
+    sections = workplan.tasks_per_section(tasks_frame([plan]))
+    assert sections["section"].tolist() == [section.title for section in plan.sections]
+    assert list(zip(sections["first_task"], sections["last_task"], sections["tasks"], strict=True)) == [
+        (1, 29, 29),
+        (30, 48, 19),
+        (49, 55, 7),
+        (56, 63, 8),
+        (64, 75, 12),
+    ]
+
+
+def test_deadline_kinds_count_whole_year_and_as_city_directs_apart_from_months(plan):
+    kinds = workplan.deadline_kinds(tasks_frame([plan]))
+    assert kinds["deadline_kind"].tolist() == [WHOLE_YEAR, BY_END_OF_MONTH, AS_CITY_DIRECTS]
+    assert kinds["tasks"].tolist() == [51, 21, 3] and kinds["share"].sum() == pytest.approx(1)
+    small = workplan.deadline_kinds(SMALL_TASKS)
+    assert small["tasks"].tolist() == [1, 2, 0, 1] and small["deadline_kind"].isna().tolist()[-1]
+
+
+def test_deadline_months_count_only_tasks_due_by_the_end_of_a_month(plan):
+    months = workplan.deadline_months(tasks_frame([plan]))
+    assert months["deadline_month"].tolist() == list(range(1, 13))
+    assert months["tasks"].tolist() == [0, 0, 1, 1, 1, 1, 1, 1, 3, 4, 8, 0]
+    assert months["cumulative"].iloc[-1] == 21
+    small = workplan.deadline_months(SMALL_TASKS)
+    assert small.loc[small["tasks"] > 0, "deadline_month"].tolist() == [6, 11] and small["tasks"].sum() == 2
+
+
+class _Dataset:
+    def __init__(self, reports: pd.DataFrame, extra: dict[str, pd.DataFrame]):
+        self.reports, self.extra = reports, extra
+
+
+DOCUMENTS = pd.DataFrame(
+    {
+        "report_id": ["a.txt", "plan23.txt", "plan24.txt", "bad.txt"],
+        "document": ["annual_report", "work_plan", "work_plan", "work_plan"],
+        "agency": ["某区", "某区办公室", "某区办公室", "某区办公室"],
+        "year": pd.array([2024, 2023, 2024, 2025], dtype="Int64"),
+        "title": [None, "2023 年政务公开工作要点", "2024 年政务公开工作要点", None],
+        "status": ["parsed", "parsed", "parsed", "error"],
+    }
+)
+
+
+def test_plan_tables_choose_the_latest_plan_of_the_selection_or_the_one_named():
+    tasks = SMALL_TASKS.assign(report_id="plan23.txt")
+    data = _Dataset(DOCUMENTS, {"work_plan_tasks": tasks, "work_plan_task_units": SMALL_UNITS})
+    assert workplan.plan_ids(DOCUMENTS) == ["plan23.txt", "plan24.txt"], "annual reports and errors are no plans"
+    assert workplan.plan_ids(DOCUMENTS, years=[2023]) == ["plan23.txt"]
+    assert workplan.plan_ids(DOCUMENTS, agencies=["某区"]) == []
+    latest = workplan.plan_tables(data)
+    assert (latest.plan_id, latest.title, latest.tasks.empty) == ("plan24.txt", "2024 年政务公开工作要点", True)
+    chosen = workplan.plan_tables(data, plan="plan23.txt")
+    assert chosen.tasks["task"].tolist() == [1, 2, 3, 4] and chosen.units.empty
+    assert chosen.name == "2023 年政务公开工作要点 (plan23.txt)"
+
+
+def test_plan_tables_of_a_dataset_without_work_plans_are_empty_with_their_columns():
+    none = workplan.plan_tables(_Dataset(DOCUMENTS.iloc[:1], {}))
+    assert none.plan_id is None and none.name == "No work plan in this selection"
+    assert list(none.units.columns) == ["report_id", "task", "unit", "location"] and none.tasks.empty
+
+
+def test_the_workload_and_deadlines_in_words_carry_the_numbers(plan):
+    tasks, units = tasks_frame([plan]), task_units_frame([plan])
+    words = workplan.describe_workload(workplan.unit_workload(units, tasks), units)
+    assert "38 units are named 179 times over 75 tasks" in words
+    assert "区政府办公室 29 (38.7%), 高新区 24 (32.0%)" in words
+    assert "街镇、各部门、各相关部门、各街镇、各相关单位" in words and "(tasks 42, 56, 57)" in words
+    deadlines = workplan.describe_deadlines(workplan.deadline_kinds(tasks), workplan.deadline_months(tasks))
+    assert deadlines.startswith("51 tasks (68.0%) run the whole year (全年) and 3 (4.0%) follow the city's schedule")
+    assert "March 1, April 1" in deadlines and "by the end of October" in deadlines
+    assert "the busiest month is November (8 tasks)" in deadlines
+    assert workplan.describe_deadlines(workplan.deadline_kinds(SMALL_TASKS), workplan.deadline_months(SMALL_TASKS))

@@ -16,7 +16,7 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
-from ..errors import UndecodableBytes
+from ..errors import NotAReport, UndecodableBytes
 from ..model import Line, SourceText
 from .cells import clean, is_blank_row, join_pieces, row_line
 from .text import decode
@@ -97,8 +97,12 @@ def parse_html(text: str) -> etree._Element:
 def read_html(path: str | Path, data: bytes) -> SourceText:
     """Read an HTML page into prose lines and tab-separated table rows, in document order."""
     text, encoding = decode_html(data, str(path))
+    try:
+        tree = parse_html(text)
+    except etree.ParserError as error:  # markup with no document in it (a bare tag, control characters)
+        raise NotAReport(str(path), f"HTML without a document: {error}") from None
     walker = _Walker()
-    walker.walk(parse_html(text))
+    walker.walk(tree)
     walker.flush()
     return SourceText(path=str(path), flavor="html", lines=walker.lines, encoding=encoding)
 
