@@ -42,6 +42,7 @@ LOG_NAME = "build_log.txt"
 LAYOUTS = ("file", "year")
 NO_YEAR = "unknown"  # the partition of documents whose year is unknown (errors, undated files)
 SPOOL_ROWS = 100_000  # rows held in memory before they are spooled to disk
+ROW_GROUP_ROWS = 50_000  # rows per Parquet row group of the outputs
 
 
 @dataclass
@@ -164,9 +165,9 @@ def write_table(frame: pd.DataFrame, out_dir: Path, name: str) -> None:
 class Spool:
     """Each table's rows as numbered Parquet parts per year, in arrival (report_id) order."""
 
-    def __init__(self, folder: Path, flush_rows: int = SPOOL_ROWS) -> None:
+    def __init__(self, folder: Path, flush_rows: int | None = None) -> None:
         self.folder = folder
-        self.flush_rows = flush_rows
+        self.flush_rows = flush_rows or SPOOL_ROWS
         self.buffers: dict[tuple[str, int | None], list[pd.DataFrame]] = defaultdict(list)
         self.buffered = 0
         self.parts: dict[str, dict[int | None, list[Path]]] = defaultdict(lambda: defaultdict(list))
@@ -212,12 +213,29 @@ def _read_part(path: Path, schema: pa.Schema) -> pa.Table:
     return table.select(schema.names).cast(schema) if table.schema != schema else table
 
 
+def _row_groups(parts: list[Path], schema: pa.Schema) -> Iterator[pa.Table]:
+    """The rows of ``parts`` re-cut into row groups of ROW_GROUP_ROWS: the file's bytes do not depend on how the
+    rows were spooled (flush size, files per part), only on the rows themselves."""
+    pending: list[pa.Table] = []
+    rows = 0
+    for part in parts:
+        table = _read_part(part, schema)
+        pending.append(table)
+        rows += table.num_rows
+        while rows >= ROW_GROUP_ROWS:
+            combined = pa.concat_tables(pending)
+            yield combined.slice(0, ROW_GROUP_ROWS).combine_chunks()
+            pending, rows = [combined.slice(ROW_GROUP_ROWS)], rows - ROW_GROUP_ROWS
+    if rows:
+        yield pa.concat_tables(pending).combine_chunks()
+
+
 def _write_parquet(spool: Spool, name: str, schema: pa.Schema, staging: Path, layout: str) -> None:
     if layout == "file":
         with pq.ParquetWriter(staging / f"{name}.parquet", schema) as writer:
-            for _, parts in spool.years(name):  # one row group (or more) per part: never two years in one
-                for part in parts:
-                    writer.write_table(_read_part(part, schema))
+            for _, parts in spool.years(name):  # row groups are cut per year: never two years in one
+                for group in _row_groups(parts, schema):
+                    writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
         return
     folder = staging / f"{name}.parquet"
     folder.mkdir()
@@ -226,8 +244,8 @@ def _write_parquet(spool: Spool, name: str, schema: pa.Schema, staging: Path, la
         partition = folder / (NO_YEAR if year is None else str(year))
         partition.mkdir()
         with pq.ParquetWriter(partition / "part-0.parquet", schema) as writer:
-            for part in parts:
-                writer.write_table(_read_part(part, schema))
+            for group in _row_groups(parts, schema):
+                writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
             if not parts:
                 writer.write_table(schema.empty_table())
 

@@ -1,0 +1,228 @@
+"""`govstats build` at scale: parallel, cached and Dask builds give the same bytes; interrupted builds lose nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import RAW
+
+import govstats
+from govstats import build as build_module
+from govstats import cache as cache_module
+from govstats.build import TABLES, build
+from govstats.cli import main
+
+
+def digest(folder) -> dict[str, str]:
+    """Every file under ``folder`` (partition folders included) with the hash of its bytes."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def leftovers(out) -> list[str]:
+    """Work folders of builds that should have been cleaned up."""
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.build-"))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """The seeds, one of them again in a subfolder, and a file that cannot be read."""
+    raw = tmp_path_factory.mktemp("corpus") / "raw"
+    shutil.copytree(RAW, raw)
+    (raw / "more").mkdir()
+    shutil.copy(RAW / "003_e72d2a415b3bfbdb.txt", raw / "more" / "003_copy.txt")
+    (raw / "garbage.txt").write_bytes(bytes(range(256)) * 8)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def serial(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "processed"
+    summary = build(corpus, out)
+    return out, summary
+
+
+def test_parallel_and_cached_builds_are_byte_identical_to_the_serial_build(corpus, serial, tmp_path):
+    out, summary = serial
+    cache = tmp_path / "cache"
+    cold = build(corpus, tmp_path / "cold", jobs=2, cache_dir=cache)
+    warm = build(corpus, tmp_path / "warm", jobs=2, cache_dir=cache)
+    warm_serial = build(corpus, tmp_path / "warm_serial", cache_dir=cache)
+    assert (cold.cached, warm.cached, warm_serial.cached) == (0, summary.documents, summary.documents)
+    expected = digest(out)
+    assert {f"{name}.parquet" for name in TABLES} <= set(expected)
+    for name in ("cold", "warm", "warm_serial"):
+        assert digest(tmp_path / name) == expected, name
+
+
+def test_spooling_in_many_small_parts_gives_the_same_bytes(corpus, serial, tmp_path, monkeypatch):
+    monkeypatch.setattr(build_module, "SPOOL_ROWS", 10)  # a flush after nearly every file
+    build(corpus, tmp_path / "out")
+    assert digest(tmp_path / "out") == digest(serial[0])
+
+
+def test_rows_are_ordered_by_year_and_every_year_is_its_own_row_group(serial):
+    import pyarrow.parquet as pq
+
+    out, _ = serial
+    reports = pd.read_parquet(out / "reports.parquet")
+    years = reports["year"].astype("Float64").fillna(float("inf"))
+    assert years.is_monotonic_increasing
+    metadata = pq.ParquetFile(out / "reports.parquet").metadata
+    for group in range(metadata.num_row_groups):
+        statistics = metadata.row_group(group).column(list(reports.columns).index("year")).statistics
+        assert statistics.null_count == metadata.row_group(group).num_rows or statistics.min == statistics.max
+
+
+def test_year_layout_reads_as_the_same_tables_with_pandas_and_duckdb(corpus, serial, tmp_path):
+    out, _ = serial
+    build(corpus, tmp_path / "by_year", layout="year")
+    by_year = tmp_path / "by_year"
+    assert (by_year / "requests.parquet" / "2023" / "part-0.parquet").is_file()
+    assert (by_year / "reports.parquet" / "unknown" / "part-0.parquet").is_file(), "the unreadable file has no year"
+    for name in TABLES:
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(by_year / f"{name}.parquet"), pd.read_parquet(out / f"{name}.parquet")
+        )
+        assert (by_year / f"{name}.csv").read_bytes() == (out / f"{name}.csv").read_bytes()
+    requests = pd.read_parquet(out / "requests.parquet")
+    reports = pd.read_parquet(out / "reports.parquet")
+    in_2023 = set(reports.loc[reports["year"] == 2023, "report_id"])
+    with duckdb.connect() as connection:
+        total = connection.sql(f"select count(*) from read_parquet('{by_year}/requests.parquet/*/*.parquet')")
+        assert total.fetchall()[0][0] == len(requests)
+        year = connection.sql(f"select distinct report_id from '{by_year}/requests.parquet/2023/*.parquet'")
+        assert {row[0] for row in year.fetchall()} == in_2023 & set(requests["report_id"])
+        joined = connection.sql(
+            f"select count(*) from '{out}/requests.parquet' q join '{out}/reports.parquet' r using (report_id) "
+            "where r.year = 2024"
+        )
+        assert (
+            joined.fetchall()[0][0] == requests["report_id"].isin(reports.loc[reports.year == 2024, "report_id"]).sum()
+        )
+
+
+def test_dask_scheduler_gives_the_same_tables_as_the_serial_build(corpus, serial, tmp_path):
+    pytest.importorskip("distributed")
+    summary = build(corpus, tmp_path / "dask", jobs=2, scheduler="dask")
+    assert summary.documents == serial[1].documents
+    assert digest(tmp_path / "dask") == digest(serial[0])
+
+
+def test_one_unreadable_file_is_reported_and_everything_else_is_built(serial):
+    out, summary = serial
+    assert summary.documents == 7 and summary.reports == 6
+    assert len(summary.errors) == 1 and summary.errors[0].startswith("garbage.txt: ")
+    reports = pd.read_parquet(out / "reports.parquet").set_index("report_id")
+    assert reports.loc["garbage.txt", "status"] == "error"
+    assert reports.loc["more/003_copy.txt", "agency"] == "上海市宝山区行政服务中心"
+    assert "ERROR garbage.txt: " in (out / "build_log.txt").read_text(encoding="utf-8")
+
+
+def test_a_failure_while_writing_leaves_the_previous_dataset_untouched(corpus, serial, tmp_path, monkeypatch):
+    out = tmp_path / "processed"
+    shutil.copytree(serial[0], out)
+    before = digest(out)
+
+    def broken(spool, name, schema, staging):
+        (staging / f"{name}.csv").write_text("half a tab", encoding="utf-8")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(build_module, "_write_csv", broken)
+    with pytest.raises(OSError, match="No space left"):
+        build(corpus, out)
+    assert digest(out) == before
+    assert leftovers(out) == []
+    assert len(govstats.load_dataset(out).reports) == 7
+
+
+KILLED_BUILD = """
+import sys, time
+from pathlib import Path
+from govstats import build as b
+write = b._write_csv
+def slow(spool, name, schema, staging):
+    write(spool, name, schema, staging)
+    Path(sys.argv[3]).touch()  # the first table of the new dataset is written: now kill me
+    time.sleep(60)
+b._write_csv = slow
+b.build(sys.argv[1], sys.argv[2])
+"""
+
+
+def test_a_build_killed_while_writing_leaves_the_previous_dataset_readable(corpus, serial, tmp_path):
+    out = tmp_path / "processed"
+    shutil.copytree(serial[0], out)
+    (out / "NOTES.md").write_text("kept by the user", encoding="utf-8")
+    before = digest(out)
+    marker = tmp_path / "writing"
+    script = textwrap.dedent(KILLED_BUILD)
+    child = subprocess.Popen([sys.executable, "-c", script, str(corpus), str(out), str(marker)])
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), "the child build never started writing"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    assert digest(out) == before
+    assert len(govstats.load_dataset(out).requests) == len(pd.read_parquet(serial[0] / "requests.parquet"))
+    assert leftovers(out), "the killed build's work folder is still there, to be cleaned by the next build"
+    build(corpus, out)
+    assert leftovers(out) == []
+    assert digest(out) == before, "the same dataset, with the user's notes kept"
+
+
+def test_a_rebuild_replaces_stale_tables_and_keeps_foreign_files(corpus, serial, tmp_path):
+    out = tmp_path / "processed"
+    shutil.copytree(serial[0], out)
+    (out / "obsolete_table.parquet").write_bytes(b"from an older build")
+    (out / "README.md").write_text("notes", encoding="utf-8")
+    build(corpus, out)
+    assert not (out / "obsolete_table.parquet").exists()
+    assert (out / "README.md").read_text(encoding="utf-8") == "notes"
+
+
+def test_cache_entries_are_invalidated_by_a_code_change_and_survive_corruption(corpus, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    first = build(corpus, tmp_path / "a", cache_dir=cache)
+    entries = sorted(cache.rglob("*.pkl"))
+    assert first.cached == 0 and len(entries) == first.documents
+    entries[0].write_bytes(b"truncated by a crash")
+    second = build(corpus, tmp_path / "b", cache_dir=cache)
+    assert second.cached == first.documents - 1
+    assert digest(tmp_path / "b") == digest(tmp_path / "a")
+    monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "another version of the parser")
+    assert build(corpus, tmp_path / "c", cache_dir=cache).cached == 0
+
+
+def test_folders_that_would_overlap_are_refused(corpus, tmp_path):
+    with pytest.raises(ValueError, match="raw folder"):
+        build(corpus, corpus / "processed")
+    with pytest.raises(ValueError, match="cache"):
+        build(corpus, tmp_path / "out", cache_dir=tmp_path / "out" / ".cache")
+
+
+def test_cli_build_with_jobs_cache_and_year_layout(corpus, tmp_path, capsys):
+    argv = ["build", "--raw", str(corpus), "--out", str(tmp_path / "out"), "--jobs", "2", "--layout", "year", "-q"]
+    assert main([*argv, "--cache", str(tmp_path / "cache")]) == 0
+    printed = capsys.readouterr()
+    assert "7 documents, 6 parsed, 1 not" in printed.out
+    assert "error: garbage.txt: " in printed.err
+    assert main([*argv, "--cache", str(tmp_path / "cache")]) == 0
+    assert "(7 from the cache)" in capsys.readouterr().out
+    assert (tmp_path / "out" / "reports.parquet" / "2024" / "part-0.parquet").is_file()
