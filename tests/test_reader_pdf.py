@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import EXPECTED, REAL, expected, mismatches, needs_expected, needs_real
+from conftest import EXPECTED, RAW, REAL, expected, mismatches, needs_expected, needs_real
 
 from govstats.contract import report_json
 from govstats.errors import NoTextLayer, UnknownFormat
@@ -129,7 +129,7 @@ def test_repeated_header_rows_are_dropped_and_the_table_continues():
 
 def test_text_layer_fallback_gives_the_printed_lines():
     source = read_once(FIXTURES / "000_text.pdf")
-    seed = (EXPECTED.parent / "seeds" / "000_26d4c64f71069daa.txt").read_text(encoding="utf-8")
+    seed = (RAW / "000_26d4c64f71069daa.txt").read_text(encoding="utf-8")
     printed = [re.sub(r"\s+", " ", line).strip() for line in seed.splitlines() if line.strip()]
     assert [line.text for line in source.lines] == printed
     assert source.lines[0].where == "page 1, line 1"
