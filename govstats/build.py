@@ -17,12 +17,14 @@ documents without a year) that ``pd.read_parquet`` and DuckDB read as one table 
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +36,7 @@ from . import tidy
 from .checks import CheckResult, corpus_checks
 from .codebook import codebook_frame
 from .narrative import narrative_corpus_checks
-from .parallel import Outcome, run_files
+from .parallel import LogEntry, Outcome, arrow_table, log_entry, result_tables, run_files
 from .pipeline import Processed, process_file
 
 TABLES = ("reports", "requests", "review_litigation", "proactive", "checks")
@@ -74,10 +76,12 @@ def discover(raw_dir: Path) -> list[Path]:
 def process_corpus(raw_dir: Path, jobs: int = 1) -> list[Processed]:
     """Every file's result in memory (small corpora and tests; ``build`` streams instead)."""
     raw_dir = Path(raw_dir)
-    tasks = [(str(path), path.relative_to(raw_dir).as_posix()) for path in discover(raw_dir)]
+    paths = discover(raw_dir)
+    names = [path.relative_to(raw_dir).as_posix() for path in paths]
     if jobs <= 1:
-        return [process_file(path, name) for path, name in tasks]
-    return [outcome.result for outcome in run_files(tasks, jobs=jobs)]
+        return [process_file(path, name) for path, name in zip(paths, names, strict=True)]
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(process_file, paths, names, chunksize=8))
 
 
 def whole_corpus_checks(summaries: list) -> list[CheckResult]:
@@ -112,32 +116,6 @@ def empty_tables() -> dict[str, pd.DataFrame]:
     }
 
 
-def result_tables(result: Processed) -> dict[str, pd.DataFrame]:
-    """A file's rows of each table (an error is one ``reports`` row saying what went wrong)."""
-    if result.error is not None:
-        return {"reports": _error_frame(result)}
-    return result.tables
-
-
-def _error_frame(result: Processed) -> pd.DataFrame:
-    return tidy.reports_frame([_error_record(result)])
-
-
-def _error_record(result: Processed) -> dict:
-    record = dict.fromkeys(tidy.REPORT_COLUMNS)
-    record |= {"report_id": result.report_id, "source_file": result.report_id, "sha256": result.sha256}
-    record |= {"document": result.kind, "status": "error", "error": result.error}
-    return record
-
-
-def result_year(result: Processed) -> int | None:
-    """The year a file's rows are partitioned under: its report's year, if it has one."""
-    reports = result_tables(result).get("reports")
-    if reports is None or reports.empty or "year" not in reports or pd.isna(reports["year"].iloc[0]):
-        return None
-    return int(reports["year"].iloc[0])
-
-
 def _year_order(year: int | None) -> tuple[bool, int]:
     return (year is None, year or 0)
 
@@ -168,28 +146,27 @@ class Spool:
     def __init__(self, folder: Path, flush_rows: int | None = None) -> None:
         self.folder = folder
         self.flush_rows = flush_rows or SPOOL_ROWS
-        self.buffers: dict[tuple[str, int | None], list[pd.DataFrame]] = defaultdict(list)
+        self.buffers: dict[tuple[str, int | None], list[pa.Table]] = defaultdict(list)
         self.buffered = 0
         self.parts: dict[str, dict[int | None, list[Path]]] = defaultdict(lambda: defaultdict(list))
         self.schemas: dict[str, pa.Schema] = {}
         self.count = 0
 
-    def add(self, name: str, year: int | None, frame: pd.DataFrame) -> None:
-        if name not in self.schemas:  # the first frame of a table fixes its columns, even with no rows
-            self.schemas[name] = pa.Schema.from_pandas(frame, preserve_index=False)
-        if frame.empty:
+    def add(self, name: str, year: int | None, table: pa.Table) -> None:
+        if name not in self.schemas:  # the first table of a name fixes its columns, even with no rows
+            self.schemas[name] = table.schema
+        if table.num_rows == 0:
             return
-        self.buffers[(name, year)].append(frame)
-        self.buffered += len(frame)
+        self.buffers[(name, year)].append(table)
+        self.buffered += table.num_rows
         if self.buffered >= self.flush_rows:
             self.flush()
 
     def flush(self) -> None:
-        for (name, year), frames in self.buffers.items():
+        for (name, year), tables in self.buffers.items():
             path = self.folder / f"{self.count:08d}.parquet"
             self.count += 1
-            frame = pd.concat(frames, ignore_index=True)
-            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, compression="none")
+            pq.write_table(pa.concat_tables(tables, promote_options="permissive"), path, compression="none")
             self.parts[name][year].append(path)
         self.buffers.clear()
         self.buffered = 0
@@ -272,41 +249,6 @@ def write_spooled(spool: Spool, staging: Path, layout: str) -> list[str]:
 
 
 # --- the build log ------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class LogEntry:
-    """What the log says of one document; check counts are completed by the corpus checks at the end."""
-
-    report_id: str
-    error: str | None
-    head: str = ""
-    problems: int = 0
-    counts: list[int] = field(default_factory=lambda: [0, 0, 0])  # passed, failed, not evaluable
-
-    def add(self, checks: Iterable[CheckResult]) -> None:
-        for check in checks:
-            self.counts[0 if check.passed is True else 1 if check.passed is False else 2] += 1
-
-    def line(self) -> str:
-        if self.error:
-            return f"ERROR {self.error}"
-        passed, failed, unknown = self.counts
-        return (
-            f"OK    {self.report_id}: {self.head}; checks {passed} passed, {failed} failed, "
-            f"{unknown} not evaluable; {self.problems} problems"
-        )
-
-
-def log_entry(result: Processed) -> LogEntry:
-    if result.error:
-        return LogEntry(result.report_id, result.error)
-    report = result.tables["reports"].iloc[0]
-    head = f"{report['document']} {report['agency']} {report['year']} (format {report['format_version']})"
-    problems = report["problems"].count("\n") + 1 if report["problems"] else 0
-    entry = LogEntry(result.report_id, None, head, problems)
-    entry.add(result.checks)
-    return entry
 
 
 def build_log(results: list[Processed], checks: pd.DataFrame) -> str:
@@ -430,15 +372,13 @@ def _format_of(report_id: str) -> str:
 
 
 def _stream(outcomes: Iterable[Outcome], spool: Spool, entries: dict[str, LogEntry], bar) -> tuple[_Tally, list]:
-    """Spool each file's rows as it comes; keep only its log entry and its corpus summary."""
+    """Spool each file's rows (made ready by the worker) as they come; keep its log entry and corpus summary."""
     tally, summaries = _Tally(), []
     for outcome in outcomes:
         result = outcome.result
-        year = result_year(result)
-        for name, frame in result_tables(result).items():
-            spool.add(name, year, frame)
-        spool.add("checks", year, tidy.checks_frame(result.checks))
-        entries[result.report_id] = log_entry(result)
+        for name, table in outcome.tables.items():
+            spool.add(name, outcome.year, table)
+        entries[result.report_id] = outcome.log
         if result.summary is not None:
             summaries.append(result.summary)
         tally.documents += 1
@@ -459,7 +399,7 @@ def _spool_corpus_checks(spool: Spool, summaries: list, entries: dict[str, LogEn
     for check in checks:
         by_report[check.report_id].append(check)
     for report_id in sorted(by_report):
-        spool.add("checks", years.get(report_id), tidy.checks_frame(by_report[report_id]))
+        spool.add("checks", years.get(report_id), arrow_table(tidy.checks_frame(by_report[report_id])))
         entries[report_id].add(by_report[report_id])
     return checks
 
@@ -482,6 +422,8 @@ def build(
     ``layout`` is ``"file"`` (one Parquet file per table) or ``"year"`` (a folder per table, a file per year).
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    if out_dir.is_symlink():  # swap the folder it points to, not the link (which would leave the target stale)
+        out_dir = out_dir.resolve()
     cache_dir = Path(cache_dir) if cache_dir else None
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
@@ -506,7 +448,7 @@ def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout,
     spool_dir.mkdir()
     spool = Spool(spool_dir)
     for name, frame in empty_tables().items():
-        spool.add(name, None, frame)
+        spool.add(name, None, arrow_table(frame))
     tasks = [(str(path), path.relative_to(raw_dir).as_posix()) for path in discover(raw_dir)]
     entries: dict[str, LogEntry] = {}
     with _progress(len(tasks), progress) as bar:

@@ -8,49 +8,137 @@ corpus. Input order is what makes a parallel build byte-identical to a serial on
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+
+from . import tidy
 from .cache import Cache, file_key
+from .checks import CheckResult
 from .pipeline import Processed, process_file
 
 SCHEDULERS = ("processes", "dask")
 
 
+# --- what a worker sends back: a file's rows as Arrow tables, ready to spool -------------------------------------
+
+
+def result_tables(result: Processed) -> dict[str, pd.DataFrame]:
+    """A file's rows of each table (an error is one ``reports`` row saying what went wrong)."""
+    if result.error is not None:
+        return {"reports": _error_frame(result)}
+    return result.tables
+
+
+def _error_frame(result: Processed) -> pd.DataFrame:
+    record = dict.fromkeys(tidy.REPORT_COLUMNS)
+    record |= {"report_id": result.report_id, "source_file": result.report_id, "sha256": result.sha256}
+    record |= {"document": result.kind, "status": "error", "error": result.error}
+    return tidy.reports_frame([record])
+
+
+def _first(frame: pd.DataFrame, column: str):
+    """The first row's value of a column, as printed (``iloc[0]`` of a whole row is slow: a mixed-type Series)."""
+    return frame[column].array[0] if column in frame and len(frame) else None
+
+
+def result_year(result: Processed) -> int | None:
+    """The year a file's rows are partitioned under: its report's year, if it has one."""
+    reports = result_tables(result).get("reports")
+    year = None if reports is None else _first(reports, "year")
+    return None if year is None or pd.isna(year) else int(year)
+
+
+@dataclass
+class LogEntry:
+    """What the log says of one document; check counts are completed by the corpus checks at the end."""
+
+    report_id: str
+    error: str | None
+    head: str = ""
+    problems: int = 0
+    counts: list[int] = field(default_factory=lambda: [0, 0, 0])  # passed, failed, not evaluable
+
+    def add(self, checks: Iterable[CheckResult]) -> None:
+        for check in checks:
+            self.counts[0 if check.passed is True else 1 if check.passed is False else 2] += 1
+
+    def line(self) -> str:
+        if self.error:
+            return f"ERROR {self.error}"
+        passed, failed, unknown = self.counts
+        return (
+            f"OK    {self.report_id}: {self.head}; checks {passed} passed, {failed} failed, "
+            f"{unknown} not evaluable; {self.problems} problems"
+        )
+
+
+def log_entry(result: Processed) -> LogEntry:
+    if result.error:
+        return LogEntry(result.report_id, result.error)
+    reports = result.tables["reports"]
+    document, agency, year, version, problems = (
+        _first(reports, column) for column in ("document", "agency", "year", "format_version", "problems")
+    )
+    head = f"{document} {agency} {year} (format {version})"
+    entry = LogEntry(
+        result.report_id, None, head, problems.count("\n") + 1 if isinstance(problems, str) and problems else 0
+    )
+    entry.add(result.checks)
+    return entry
+
+
+def arrow_table(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
 @dataclass
 class Outcome:
-    """One file's result, with how it was obtained (for progress and the benchmark, never for the dataset)."""
+    """One file, ready for the coordinator to spool: its rows per table (checks included) as Arrow tables, the
+    year they are filed under, its log entry, and its result without the rows (the corpus summary, the error)."""
 
     result: Processed
-    cpu_seconds: float
+    tables: dict[str, pa.Table]
+    year: int | None
+    log: LogEntry
+    cpu_seconds: float  # how long it took (for the benchmark, never for the dataset)
     cached: bool
 
 
 Task = tuple[str, str]  # (path, name)
 
 
+def prepare(result: Processed, start: float, cached: bool) -> Outcome:
+    """The coordinator's share of the work, done here where it runs in parallel (and Arrow pickles faster)."""
+    tables = {name: arrow_table(frame) for name, frame in result_tables(result).items()}
+    tables["checks"] = arrow_table(tidy.checks_frame(result.checks))
+    bare = dataclasses.replace(result, tables={}, checks=[])
+    return Outcome(bare, tables, result_year(result), log_entry(result), time.process_time() - start, cached)
+
+
 def run_one(path: str, name: str, cache: Cache | None) -> Outcome:
     """``process_file`` through the cache: a hit costs one read and one hash."""
     start = time.process_time()
-    key = None
+    key = hit = None
     if cache is not None:
         try:
             key = file_key(Path(path).read_bytes(), name)
         except OSError:
             key = None  # process_file reports the unreadable file by name
         hit = cache.get(key) if key else None
-        if hit is not None:
-            return Outcome(hit, time.process_time() - start, True)
-    result = process_file(path, name).lean()
-    if cache is not None and key and result.sha256:
+    result = hit or process_file(path, name).lean()
+    if cache is not None and key and hit is None and result.sha256:
         with contextlib.suppress(OSError):  # a full or read-only cache costs speed, never the build
             cache.put(key, result)
-    return Outcome(result, time.process_time() - start, False)
+    return prepare(result, start, hit is not None)
 
 
 def run_chunk(tasks: list[Task], cache_dir: str | None) -> list[Outcome]:

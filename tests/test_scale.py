@@ -226,3 +226,31 @@ def test_cli_build_with_jobs_cache_and_year_layout(corpus, tmp_path, capsys):
     assert main([*argv, "--cache", str(tmp_path / "cache")]) == 0
     assert "(7 from the cache)" in capsys.readouterr().out
     assert (tmp_path / "out" / "reports.parquet" / "2024" / "part-0.parquet").is_file()
+
+
+def test_without_an_atomic_exchange_a_crash_between_the_two_renames_is_undone(corpus, serial, tmp_path, monkeypatch):
+    out = tmp_path / "processed"
+    shutil.copytree(serial[0], out)
+    before = digest(out)
+    monkeypatch.setattr(build_module, "_exchange", lambda first, second: False)  # a system without renameat2
+    build(corpus, out)
+    assert digest(out) == before and leftovers(out) == []
+
+    def killed_between_renames(staging, out_dir, work):
+        os.rename(out_dir, work / "previous")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build_module, "_publish", killed_between_renames)
+    with pytest.raises(KeyboardInterrupt):
+        build(corpus, out)
+    assert not out.exists() and len(leftovers(out)) == 1
+    build_module._recover(out)  # what the next build does first
+    assert digest(out) == before and leftovers(out) == []
+
+
+def test_dask_scheduler_at_an_address_runs_on_that_cluster(corpus, serial, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        build(corpus, tmp_path / "dask", scheduler="dask", dask_address=cluster.scheduler_address)
+        assert "run_chunk" in cluster.scheduler.task_prefixes, "the files were parsed on this cluster"
+    assert digest(tmp_path / "dask") == digest(serial[0])
