@@ -95,10 +95,12 @@ def disposition_rows(format_version: str = FORMAT_2021, *, one_row_other: bool =
 
 def row_group(code: str) -> str:
     """Disposition group of a section 三 row ('' for the balance rows)."""
-    for e in _select("request_row"):
-        if e.code == code:
-            return e.group
-    raise KeyError(code)
+    return _row_groups()[code]
+
+
+@cache
+def _row_groups() -> dict[str, str]:
+    return {e.code: e.group for e in _select("request_row")}
 
 
 def proceedings() -> tuple[str, ...]:

@@ -336,6 +336,8 @@ def parse_source(source: SourceText) -> Report:
         format_version=format_version(doc.text),
         **meta.__dict__,
     )
+    if "replaced" in source.encoding:
+        report.problems.append(f"encoding: {source.encoding}")
     _parse_proactive(doc, report)
     _parse_requests(doc, report)
     _parse_review(doc, report)

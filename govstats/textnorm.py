@@ -23,9 +23,12 @@ def normalize_line(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace("\u00a0", " ").replace("\u3000", " ")
 
 
+_COMPACT = str.maketrans({**dict.fromkeys(_DROP), **_READ_AS})
+
+
 def compact(text: str) -> str:
     """The form labels are compared in: NFKC, without white space or quotes, with 、 read as '.'."""
-    return "".join(_READ_AS.get(ch, ch) for ch in normalize_line(text) if ch not in _DROP)
+    return normalize_line(text).translate(_COMPACT)
 
 
 @dataclass
@@ -37,13 +40,8 @@ class Compact:
 
     @classmethod
     def of(cls, original: str) -> Compact:
-        chars, offsets = [], []
-        for index, ch in enumerate(original):
-            if ch in _DROP:
-                continue
-            chars.append(_READ_AS.get(ch, ch))
-            offsets.append(index)
-        return cls("".join(chars), offsets)
+        offsets = [index for index, ch in enumerate(original) if ch not in _DROP]
+        return cls(original.translate(_COMPACT), offsets)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) of the compact span [start, end)."""

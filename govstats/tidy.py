@@ -154,10 +154,12 @@ def report_record(report: Report, sha256: str) -> dict:
 
 
 def reports_frame(records: list[dict]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(records, columns=REPORT_COLUMNS)
-    for column in REPORT_COLUMNS:
-        if column == "year" or column.startswith("cells_"):
-            frame[column] = pd.array(frame[column].tolist(), dtype="Int64")
-        else:
-            frame[column] = frame[column].astype("string")
-    return frame
+    return pd.DataFrame(
+        {
+            column: pd.array(
+                [r[column] for r in records],
+                dtype="Int64" if column == "year" or column.startswith("cells_") else "string",
+            )
+            for column in REPORT_COLUMNS
+        }
+    )

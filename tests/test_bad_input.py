@@ -102,3 +102,15 @@ def test_blank_slash_and_dash_cells_stay_distinguishable_and_missing(tmp_path):
 def test_a_file_that_cannot_be_opened_is_reported_not_raised(tmp_path):
     result = process_file(tmp_path / "absent.txt")
     assert result.report is None and result.error.startswith("absent.txt: cannot be opened")
+
+
+@needs_expected
+def test_utf8_copy_cut_in_the_middle_of_a_character_gives_a_partial_report(tmp_path):
+    data = seed_path("002_279364b37d11c44d").read_bytes()
+    cut = data[: data.index("4.无正当理由大量反复申请".encode()) + 4]  # inside the three bytes of 无
+    result = process_file(write(tmp_path, "cut-mid-character.txt", cut))
+    report = result.report
+    assert report is not None, result.error
+    assert "encoding: utf-8 (1 undecodable bytes replaced)" in report.problems
+    assert report.requests["not_processed_publication"]["total"].value == 1
+    assert all(c.status == "missing" for c in report.requests["carried_forward"].values())

@@ -9,6 +9,8 @@ exception escaping the parser, which process_file only contains so one bad file 
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -26,6 +28,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 SEEDS = {path.name: path.read_bytes() for path in sorted(RAW.glob("0*.txt"))}
 SHORT = SEEDS["003_e72d2a415b3bfbdb.txt"]  # the shortest whole report (3 KB of text)
 SCRATCH = Path(tempfile.mkdtemp(prefix="govstats-robustness-"))
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 
 
 def fast(examples: int) -> settings:

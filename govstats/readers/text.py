@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from ..errors import EmptyFile, UndecodableBytes
@@ -44,15 +45,21 @@ def decode(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
             continue
         if _looks_like_text(text):
             return text, encoding
+    # UTF-8 with a few broken bytes (a file cut mid-character, a flipped byte): keep the text and say what was lost.
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    if broken <= max(2, len(text) // 1000) and _looks_like_text(text):
+        return text, f"utf-8 ({broken} undecodable bytes replaced)"
     raise UndecodableBytes(path, "not UTF-8, GB18030/GBK or UTF-16 text")
+
+
+# Control characters (but tab, newline, carriage return, form feed) and private-use code points.
+_ODD = re.compile("[\x00-\x08\x0b\x0e-\x1f\ue000-\uf8ff]")
 
 
 def _looks_like_text(text: str) -> bool:
     """Reject decodings full of control characters or private-use code points (random bytes decode as GB18030)."""
-    if not text:
-        return False
-    odd = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\n\r\f") or 0xE000 <= ord(ch) <= 0xF8FF)
-    return odd <= max(2, len(text) // 200)
+    return bool(text) and len(_ODD.findall(text)) <= max(2, len(text) // 200)
 
 
 def lines_of(text: str) -> list[Line]:
