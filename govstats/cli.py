@@ -38,12 +38,32 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _records(frame) -> list[dict]:
+    """Rows as JSON-ready dicts: pandas' <NA> becomes null."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def work_plan_json(result) -> dict:
+    """A work plan as JSON: its metadata, tasks and task units, and its checks."""
+    (plan,) = _records(result.tables["reports"])
+    return {
+        "document": result.kind,
+        **{key: plan[key] for key in ("agency", "region", "year", "title", "source_file")},
+        "tasks": _records(result.tables["work_plan_tasks"]),
+        "task_units": _records(result.tables["work_plan_task_units"]),
+        "checks": [{k: v for k, v in c.__dict__.items() if k != "report_id"} for c in result.checks],
+    }
+
+
 def _parse(args: argparse.Namespace) -> int:
     path = Path(args.path)
     result = process_file(path, path.name)
-    if result.report is None:
+    if result.error is not None:
         print(f"error: {result.error}", file=sys.stderr)
         return 2
+    if result.report is None:  # a work plan: its tasks, not a report's tables
+        print(json.dumps(work_plan_json(result), ensure_ascii=False, indent=1))
+        return 0
     if args.json:
         narrative = narrative_json(result.report.narrative, result.report)
         document = report_json(result.report, result.checks, narrative, values=args.values)

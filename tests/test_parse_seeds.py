@@ -135,3 +135,11 @@ def test_a_short_label_is_never_matched_loosely(tmp_path):
     report = parse_source(read_source(path))
     assert all(c.status == "missing" for c in report.requests["not_processed_duplicate"].values())
     assert "requests.not_processed_duplicate: row not found" in report.problems
+
+
+def test_govstats_parse_prints_a_work_plan_as_its_tasks(capsys):
+    assert main(["parse", str(seed_path(WORK_PLAN_SEED)), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["document"] == "work_plan"
+    assert len(document["tasks"]) == 75
+    assert "requests" not in document
