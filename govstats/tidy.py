@@ -8,7 +8,7 @@ import pandas as pd
 
 from . import codebook
 from .checks import CheckResult
-from .model import AMBIGUOUS, MISSING, RECOVERED, TABLE, UNREADABLE, Cell, Report
+from .model import AMBIGUOUS, MISSING, NARRATIVE, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, Report
 
 PROVENANCE = ["status", "raw", "note", "source_file", "location", "method", "identities", "candidates"]
 REPORT_COLUMNS = [
@@ -30,6 +30,7 @@ REPORT_COLUMNS = [
     "cells_table",
     "cells_recovered",
     "cells_ambiguous",
+    "cells_narrative",
     "cells_unreadable",
     "cells_missing",
     "problems",
@@ -126,6 +127,7 @@ def cell_counts(report: Report) -> dict[str, int]:
         "cells_table": sum(c.method == TABLE and c.status not in (UNREADABLE, MISSING, AMBIGUOUS) for c in cells),
         "cells_recovered": sum(c.method == RECOVERED and c.status != AMBIGUOUS for c in cells),
         "cells_ambiguous": sum(c.status == AMBIGUOUS for c in cells),
+        "cells_narrative": sum(c.method == NARRATIVE and c.status == VALUE for c in cells),
         "cells_unreadable": sum(c.status == UNREADABLE for c in cells),
         "cells_missing": sum(c.status == MISSING for c in cells),
     }

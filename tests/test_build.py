@@ -107,3 +107,14 @@ def test_read_report_gives_tidy_frames():
     assert tables.report.agency == "上海市宝山区行政服务中心"
     assert len(tables.requests) == 25 * 7 and len(tables.review_litigation) == 15
     assert tables.checks["passed"].all()
+
+
+def test_reports_table_is_each_reports_quality_summary(dataset):
+    out, _ = dataset
+    reports = pd.read_parquet(out / "reports.parquet").set_index("report_id")
+    jinshan = reports.loc["000_26d4c64f71069daa.txt"]
+    assert (jinshan.cells_table, jinshan.cells_recovered, jinshan.cells_unreadable) == (25 * 7 + 15 + 10, 0, 0)
+    shanghai_2023 = reports.loc["004_f83caf973bd6f809.txt"]
+    assert shanghai_2023.cells_recovered == 25 * 7, "section 三 of the garbled copy has exactly one reading"
+    assert shanghai_2023.cells_narrative == 2, "reconsideration total and corrections come from the prose"
+    assert shanghai_2023.cells_unreadable == 13, "the rest of section 四 admits no reading"
