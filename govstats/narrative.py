@@ -24,6 +24,7 @@ from . import codebook
 from .checks import CheckResult
 from .model import NARRATIVE, PROXY, VALUE, Cell, NarrativeFigure, Report, SourceText
 from .recover import NARRATIVE_TOTAL
+from .textnorm import PAGE_FOOTER
 
 NARRATIVE_VS_TABLE = "narrative_vs_table"
 NARRATIVE_PERCENTAGE = "narrative_percentage"
@@ -70,7 +71,6 @@ KEY_ORDER = (*JSON_KEYS, *EXTRA_KEYS, *(f"{PERCENTAGE}{group}_share" for group i
 
 # Full-width forms are mapped one character to one, so offsets in the normalised text are offsets in the original.
 _NORMALISE = str.maketrans("０１２３４５６７８９％（），；：！？", "0123456789%(),;:!?")
-_PAGE_MARK = re.compile(r"^\s*(?:[-—–]\s*\d+\s*[-—–]|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\f)\s*$")
 _HEADING = re.compile(r"[(（][一二三四五六七八九十]{1,3}[)）]|(?<![\d.])[一二三四五六七八九十]{1,3}、")
 _SENTENCE_END = re.compile(r"[。;!?]")
 # A heading on a line of its own ends there, though it has no full stop.
@@ -110,7 +110,7 @@ def _prose(source: SourceText) -> _Prose:
     length = 0
     for line in source.lines:
         text = line.text.strip()
-        if not text or _PAGE_MARK.match(text):
+        if not text or PAGE_FOOTER.match(text):
             continue
         # Lines are rejoined without a space (Chinese wraps anywhere, even inside 答复), except between two digits,
         # which would otherwise run two numbers together.

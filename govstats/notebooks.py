@@ -18,6 +18,7 @@ import pandas as pd
 from . import metrics
 from .api import load_dataset
 from .figures import STATUSES, rate_label
+from .tidy import select_documents
 
 KERNEL_NAME = "python3"
 NARRATIVE_COLUMNS = ["report_id", "key", "value", "unit", "sentence", "location", "method"]
@@ -141,14 +142,8 @@ def load_corpus(
 
     data = load_dataset(project_path(corpus))
     documents = data.reports
-    keep = documents["document"].eq("annual_report") & documents["year"].notna()
-    if "status" in documents:
-        keep &= documents["status"].fillna("parsed").ne("error")
-    if years is not None:
-        keep &= documents["year"].isin(list(years))
-    if agencies is not None:
-        keep &= documents["agency"].isin(list(agencies))
-    reports = documents[keep.fillna(False)].reset_index(drop=True)
+    reports = select_documents(documents, "annual_report", years, agencies)
+    reports = reports[reports["year"].notna()].reset_index(drop=True)
     ids = set(reports["report_id"])
     narrative = data.extra.get("narrative", pd.DataFrame(columns=NARRATIVE_COLUMNS))
 

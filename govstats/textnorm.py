@@ -14,8 +14,8 @@ from dataclasses import dataclass
 _DROP = set(" \t\r\n\f\v\u3000\u00a0\u200b\ufeff\"'“”‘’「」『』")
 _READ_AS = {"、": ".", "，": ",", "﹒": "."}
 
-# Page furniture that PDF text layers and copies leave inside tables: "- 4 -", "— 12 —", "第 3 页 共 9 页".
-PAGE_FOOTER = re.compile(r"^\s*(?:[-—－–]\s*\d{1,3}\s*[-—－–]|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?)\s*$")
+# Page furniture that PDF text layers and copies leave in the text: "- 4 -", "— 12 —", "第 3 页 共 9 页", a form feed.
+PAGE_FOOTER = re.compile(r"^\s*(?:[-—－–]\s*\d{1,3}\s*[-—－–]|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\f)\s*$")
 
 
 def normalize_line(text: str) -> str:

@@ -155,6 +155,21 @@ def report_record(report: Report, sha256: str) -> dict:
     }
 
 
+def select_documents(
+    documents: pd.DataFrame, document: str, years: Iterable[int] | None = None, agencies: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """The rows of the ``reports`` table that were read as ``document`` (annual_report, work_plan), of the given
+    years and agencies (all if None; agencies match exactly, as printed)."""
+    keep = documents["document"].eq(document)
+    if "status" in documents:
+        keep &= documents["status"].fillna("parsed").ne("error")
+    if years is not None:
+        keep &= documents["year"].isin(list(years))
+    if agencies is not None:
+        keep &= documents["agency"].isin(list(agencies))
+    return documents[keep.fillna(False)]
+
+
 def reports_frame(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(
         {

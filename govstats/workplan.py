@@ -34,6 +34,8 @@ import pandas as pd
 
 from .checks import CheckResult
 from .model import Line, SourceText
+from .textnorm import PAGE_FOOTER
+from .tidy import select_documents
 
 # Deadline kinds (时间节点), each with the printed form it normalises.
 WHOLE_YEAR = "whole_year"  # 全年
@@ -76,7 +78,6 @@ _SECTION = re.compile(rf"^[{_CHAPTER_NUMERALS}]+、\S")
 _SUBHEADING = re.compile(rf"^（[{_CHAPTER_NUMERALS}]+）\s*(?P<name>.+)$")
 _BODY_POINT = re.compile(r"^(?P<number>\d{1,3})\s*[.．](?!\d)")
 _ROW_START = re.compile(r"^(?P<number>\d{1,3})(?:\s+(?P<rest>.*))?$")
-_PAGE_NUMBER = re.compile(r"^[-—–]\s*\d+\s*[-—–]$")
 _TABLE_END = re.compile(r"^(?:抄送|抄报|.*印发$)")
 _DEADLINE = r"全\s*年|(?P<month>\d{1,2})\s*月\s*底\s*前|按\s*市\s*级\s*部\s*署"
 _DEADLINE_AT_END = re.compile(rf"(?:^|(?<=\s))(?P<deadline>{_DEADLINE})\s*$")
@@ -298,7 +299,7 @@ def _content_lines(lines: Sequence[Line]) -> list[Line]:
         text = line.text.strip()
         if _TABLE_END.match(text):
             break
-        if text and not _PAGE_NUMBER.match(text) and not _is_header(text):
+        if text and not PAGE_FOOTER.match(text) and not _is_header(text):
             result.append(Line(text, line.where))
     return result
 
@@ -733,14 +734,8 @@ def plan_ids(
 ) -> list[str]:
     """The work plans among ``documents`` (the ``reports`` table) of the given years and issuing agencies (all if
     None; agencies match exactly, as printed in the letterhead), oldest first."""
-    keep = documents["document"].eq("work_plan")
-    if "status" in documents:
-        keep &= documents["status"].fillna("parsed").ne("error")
-    if years is not None:
-        keep &= documents["year"].isin(list(years))
-    if agencies is not None:
-        keep &= documents["agency"].isin(list(agencies))
-    plans = documents[keep.fillna(False)].sort_values(["year", "report_id"], na_position="first")
+    plans = select_documents(documents, "work_plan", years, agencies)
+    plans = plans.sort_values(["year", "report_id"], na_position="first")
     return list(plans["report_id"])
 
 
