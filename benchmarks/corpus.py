@@ -43,7 +43,7 @@ import render_html  # noqa: E402
 from official_layout import Layout, Paragraph, Table  # noqa: E402
 
 from govstats import __version__, codebook  # noqa: E402
-from govstats.build import build  # noqa: E402
+from govstats.dataset.build import build  # noqa: E402
 
 BASES = ("000", "002", "003")  # clean seeds whose values are all known
 RESULTS = ROOT / "benchmarks" / "results.md"

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pdfplumber
 
-from govstats.parse import parse_source
-from govstats.readers.pdf import read_pdf
+from govstats.extract.pdf import read_pdf
+from govstats.transform.parse import parse_source
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = [

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import tidy
-from .build import TABLES
-from .checks import CheckResult
+from .dataset import tidy
+from .dataset.load import Dataset, load_dataset
+from .dataset.pipeline import process_file
 from .errors import GovstatsError
-from .model import Report
-from .pipeline import process_file
+from .model import CheckResult, Report
+
+__all__ = ["Dataset", "ReportTables", "load_dataset", "read_report"]
 
 
 @dataclass
@@ -42,30 +43,3 @@ def read_report(path: str | Path) -> ReportTables:
         checks=tidy.checks_frame(result.checks),
         check_results=result.checks,
     )
-
-
-@dataclass
-class Dataset:
-    """The tables of ``data/processed/`` as dataframes (attribute per table) plus the codebook."""
-
-    reports: pd.DataFrame
-    requests: pd.DataFrame
-    review_litigation: pd.DataFrame
-    proactive: pd.DataFrame
-    checks: pd.DataFrame
-    codebook: pd.DataFrame
-    extra: dict[str, pd.DataFrame]
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return getattr(self, name) if name in self.__dataclass_fields__ else self.extra[name]
-
-
-def load_dataset(directory: str | Path = "data/processed") -> Dataset:
-    """Load a built dataset; tables added by later steps (narrative, work plans, …) are in ``extra``."""
-    directory = Path(directory)
-    if not (directory / "reports.parquet").exists():
-        raise FileNotFoundError(f"{directory}: no dataset here; run `govstats build` first")
-    core = {name: pd.read_parquet(directory / f"{name}.parquet") for name in TABLES}
-    extra = {path.stem: pd.read_parquet(path) for path in sorted(directory.glob("*.parquet")) if path.stem not in core}
-    codebook = pd.read_csv(directory / "codebook.csv", dtype="string", keep_default_na=False)
-    return Dataset(**core, codebook=codebook, extra=extra)

@@ -8,11 +8,10 @@ import os
 import sys
 from pathlib import Path
 
-from .build import LAYOUTS, build
-from .contract import report_json
-from .narrative import narrative_json
-from .parallel import SCHEDULERS
-from .pipeline import process_file
+from .dataset.build import LAYOUTS, build
+from .dataset.contract import narrative_json, report_json
+from .dataset.parallel import SCHEDULERS
+from .dataset.pipeline import process_file
 
 
 def _build(args: argparse.Namespace) -> int:

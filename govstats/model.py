@@ -126,3 +126,16 @@ class Report:
         """The number in a cell, or None when it is not a number."""
         cell = getattr(self, section).get(row, {}).get(column)
         return cell.value if cell is not None and cell.is_number else None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check: what should hold (expected), what the report prints (found), and whether they agree."""
+
+    report_id: str
+    check: str
+    where: str
+    expected: float | None
+    found: float | None
+    passed: bool | None
+    detail: str = ""

@@ -8,10 +8,10 @@ import random
 import pytest
 from conftest import expected, mismatches, needs_expected, seed_path
 
-from govstats.contract import report_json
+from govstats.dataset.contract import report_json
+from govstats.dataset.pipeline import process_file
 from govstats.errors import EmptyFile, UndecodableBytes
-from govstats.pipeline import process_file
-from govstats.readers.text import decode
+from govstats.extract.text import decode
 
 JINSHAN = "000_26d4c64f71069daa"
 

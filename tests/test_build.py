@@ -10,7 +10,7 @@ import pytest
 from conftest import RAW
 
 import govstats
-from govstats.build import TABLES, build
+from govstats.dataset.build import TABLES, build
 
 
 def digest(folder) -> dict[str, str]:

@@ -8,10 +8,10 @@ import dataclasses
 import pytest
 from conftest import CLEAN_SEEDS, seed_path
 
-from govstats.checks import CheckResult, corpus_checks, report_checks
-from govstats.model import Cell, Report
-from govstats.parse import parse_source
-from govstats.readers import read_source
+from govstats.extract import read_source
+from govstats.model import Cell, CheckResult, Report
+from govstats.transform.parse import parse_source
+from govstats.validate.checks import corpus_checks, report_checks
 
 
 def parsed(seed: str) -> Report:

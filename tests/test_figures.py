@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from govstats import __version__, codebook, figures, metrics  # noqa: E402
+from govstats import __version__, codebook
+from govstats.analysis import figures, metrics  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

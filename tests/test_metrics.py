@@ -11,7 +11,8 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from govstats import codebook, metrics
+from govstats import codebook
+from govstats.analysis import metrics
 
 EXPECTED = Path(__file__).resolve().parents[2] / "shared" / "expected"
 pytestmark = pytest.mark.skipif(not EXPECTED.is_dir(), reason="../shared/expected (the hand-read values) is absent")

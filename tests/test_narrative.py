@@ -5,25 +5,22 @@ from __future__ import annotations
 import pytest
 from conftest import CLEAN_SEEDS, GARBLED_SEED, REAL, WORK_PLAN_SEED, expected, needs_expected, needs_real, seed_path
 
+from govstats.dataset.contract import narrative_json
+from govstats.dataset.tidy import narrative_frame
+from govstats.extract.text import read_text
 from govstats.model import NARRATIVE, PROXY, Cell, Line, Report, SourceText
-from govstats.narrative import (
+from govstats.transform.narrative import extract_narrative, narrative_review_cells, narrative_totals, withdrawals
+from govstats.transform.parse import parse_source
+from govstats.transform.recover import recover_report
+from govstats.validate.prose import (
     NARRATIVE_BOUND,
     NARRATIVE_GROWTH,
     NARRATIVE_PERCENTAGE,
     NARRATIVE_VS_TABLE,
-    extract_narrative,
     narrative_checks,
     narrative_corpus_checks,
-    narrative_frame,
-    narrative_json,
-    narrative_review_cells,
-    narrative_totals,
     rounded_share,
-    withdrawals,
 )
-from govstats.parse import parse_source
-from govstats.readers.text import read_text
-from govstats.recover import recover_report
 
 REPORT_SEEDS = (*CLEAN_SEEDS, GARBLED_SEED)
 JINSHAN_2023, SHANGHAI_2024, BAOSHAN_CENTRE_2023 = CLEAN_SEEDS

@@ -9,8 +9,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from govstats import notebooks
-from govstats.build import build
+from govstats.analysis import notebooks
+from govstats.dataset.build import build
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = notebooks.notebook_paths(ROOT / "notebooks")

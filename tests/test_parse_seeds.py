@@ -21,8 +21,8 @@ from conftest import (
 
 from govstats.cli import main
 from govstats.errors import NotAReport
-from govstats.parse import parse_source
-from govstats.readers import read_source
+from govstats.extract import read_source
+from govstats.transform.parse import parse_source
 
 pytestmark = needs_expected
 IDENTITIES = {"row_sum", "column_balance", "disposition_sum", "review_sum"}

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from conftest import EXPECTED, RAW, REAL, expected, mismatches, needs_expected, needs_real
 
-from govstats.contract import report_json
+from govstats.dataset.contract import report_json
 from govstats.errors import NoTextLayer, UnknownFormat
-from govstats.parse import parse_source
-from govstats.readers import pdf as pdf_reader
-from govstats.readers import read_source
-from govstats.readers.pdf import CAMELOT_ROW_SHIFT, READERS_AGREE, read_pdf
+from govstats.extract import pdf as pdf_reader
+from govstats.extract import read_source
+from govstats.extract.pdf import CAMELOT_ROW_SHIFT, READERS_AGREE, read_pdf
+from govstats.transform.parse import parse_source
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HUAIAN = REAL / "huaian_city_2024.pdf"

@@ -14,11 +14,11 @@ from docx.enum.text import WD_BREAK
 
 from govstats import codebook
 from govstats.errors import UnknownFormat
+from govstats.extract import read_source, sniff
+from govstats.extract.cells import clean, join_pieces
+from govstats.extract.docx import read_docx
+from govstats.extract.html import decode_html, read_html
 from govstats.model import VALUE
-from govstats.readers import read_source, sniff
-from govstats.readers.cells import clean, join_pieces
-from govstats.readers.docx import read_docx
-from govstats.readers.html import decode_html, read_html
 
 sys.path.insert(0, str(ROOT / "scripts" / "fixtures"))
 
@@ -326,7 +326,7 @@ def _compare(report, oracle: dict) -> tuple[int, list[str]]:
 
 
 def _parse(path: Path):
-    from govstats.parse import parse_source
+    from govstats.transform.parse import parse_source
 
     return parse_source(read_source(path))
 
@@ -358,7 +358,7 @@ def test_seed_004_section_4_is_not_invented(flavor):
 
 def test_blank_first_or_last_value_cell_stays_blank():
     """A blank 总计 (last field) or 自然人 (first field) is a BLANK cell, the rest of the row still read."""
-    from govstats.parse import parse_source
+    from govstats.transform.parse import parse_source
 
     source = read_source(FIXTURES / "003.html")
     lines = []

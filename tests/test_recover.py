@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from govstats import codebook, recover
-from govstats.checks import DISPOSITION_SUM, REVIEW_SUM, ROW_SUM
+from govstats import codebook
+from govstats.codebook import DISPOSITION_SUM, REVIEW_SUM, ROW_SUM
 from govstats.model import AMBIGUOUS, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, Report, Token
+from govstats.transform import recover
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -215,7 +216,7 @@ def test_previous_year_carried_forward_pins_carried_over():
     runs = {"carried_over": ["959245333242410099"]}
     solution = recover.solve_requests(runs, ROWS_2021, previous_carried_forward={"commercial_enterprise": 453})
     assert solution.readings == 1
-    assert recover.CARRY_ACROSS_YEARS in solution.identities[("carried_over", "legal_service_org")]
+    assert codebook.CARRY_ACROSS_YEARS in solution.identities[("carried_over", "legal_service_org")]
 
 
 def test_review_narrative_totals_narrow():
@@ -285,8 +286,8 @@ def test_recover_report_leaves_an_unrecoverable_review_unreadable():
 
 
 def parsed(path: Path) -> Report:
-    from govstats.parse import parse_source
-    from govstats.readers import read_source
+    from govstats.extract import read_source
+    from govstats.transform.parse import parse_source
 
     return parse_source(read_source(path))
 

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from govstats import codebook
-from govstats.build import build
-from govstats.pipeline import Processed, process_file
+from govstats.dataset.build import build
+from govstats.dataset.pipeline import Processed, process_file
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -17,10 +17,10 @@ import pytest
 from conftest import RAW
 
 import govstats
-from govstats import build as build_module
-from govstats import cache as cache_module
-from govstats.build import TABLES, build
 from govstats.cli import main
+from govstats.dataset import build as build_module
+from govstats.dataset import cache as cache_module
+from govstats.dataset.build import TABLES, build
 
 
 def digest(folder) -> dict[str, str]:
@@ -152,7 +152,7 @@ def test_a_failure_while_writing_leaves_the_previous_dataset_untouched(corpus, s
 KILLED_BUILD = """
 import sys, time
 from pathlib import Path
-from govstats import build as b
+from govstats.dataset import build as b
 write = b._write_csv
 def slow(spool, name, schema, staging):
     write(spool, name, schema, staging)

@@ -10,25 +10,22 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from govstats import workplan
+from govstats.analysis import workload as workplan
+from govstats.dataset.tidy import task_units_frame, tasks_frame
+from govstats.extract.text import lines_of, read_text
 from govstats.model import SourceText
-from govstats.readers.text import lines_of, read_text
-from govstats.workplan import (
+from govstats.transform.workplan import (
     AS_CITY_DIRECTS,
     BY_END_OF_MONTH,
     DEADLINE_KINDS,
-    TASK_COUNT,
-    TASK_NAME,
-    TASK_ORDER,
-    TASK_SECTION,
     UNIT_SUFFIXES,
     WHOLE_YEAR,
+    WorkPlan,
     is_work_plan,
     normalise_deadline,
     read_work_plan,
-    task_units_frame,
-    tasks_frame,
 )
+from govstats.validate.workplan import TASK_COUNT, TASK_NAME, TASK_ORDER, TASK_SECTION, work_plan_checks
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
@@ -46,8 +43,14 @@ DETERMINER = "各"
 
 
 @pytest.fixture(scope="module")
-def plan() -> workplan.WorkPlan:
-    return read_work_plan(read_text(JINSHAN_2024_PLAN))
+def plan() -> WorkPlan:
+    return _checked(read_work_plan(read_text(JINSHAN_2024_PLAN)))
+
+
+def _checked(plan: WorkPlan) -> WorkPlan:
+    """The plan with its checks, as the pipeline records them."""
+    plan.checks = work_plan_checks(plan)
+    return plan
 
 
 @pytest.fixture(scope="module")
@@ -370,8 +373,8 @@ MINI_PLAN = """上海市某区人民政府办公室
 """
 
 
-def _mini_plan(text: str) -> workplan.WorkPlan:
-    return read_work_plan(SourceText(path="mini.txt", flavor="text", lines=lines_of(text)))
+def _mini_plan(text: str) -> WorkPlan:
+    return _checked(read_work_plan(SourceText(path="mini.txt", flavor="text", lines=lines_of(text))))
 
 
 def test_a_small_plan_reads_every_rule():

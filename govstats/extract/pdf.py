@@ -24,9 +24,9 @@ from pdfminer.pdfparser import PDFSyntaxError
 from pdfplumber.utils.exceptions import PdfminerException
 
 from .. import codebook
-from ..checks import CheckResult, request_checks, review_checks
 from ..errors import NoTextLayer, UnknownFormat
-from ..model import Cell, Line, Report, SourceText
+from ..model import Cell, CheckResult, Line, Report, SourceText
+from ..validate.checks import request_checks, review_checks
 
 READERS_AGREE = "pdf_readers_agree"  # pdfplumber and camelot read a table's cells alike
 CAMELOT_ROW_SHIFT = "pdf_camelot_row_shift"  # camelot put a table's text one row too low

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .codebook import FORMAT_2019, FORMAT_2021
-from .textnorm import compact
+from ..codebook import FORMAT_2019, FORMAT_2021
+from ..textnorm import compact
 from .workplan import is_work_plan
 
 ANNUAL_REPORT = "annual_report"

@@ -21,16 +21,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 
-from . import codebook
-from .checks import COLUMN_BALANCE, DISPOSITION_SUM, REVIEW_SUM, ROW_SUM, CheckResult
+from .. import codebook
+from ..codebook import CARRY_ACROSS_YEARS, COLUMN_BALANCE, DISPOSITION_SUM, REVIEW_SUM, ROW_SUM
+from ..model import AMBIGUOUS, MISSING, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, CheckResult, Report, Token
+from ..textnorm import Compact
 from .detect import SECTION_HEADINGS
-from .model import AMBIGUOUS, MISSING, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, Report, Token
-from .textnorm import Compact
 
 # Names recorded in Cell.identities besides the identities of checks.py.
 SINGLE_SPLIT = "single_split"  # the digits admit one split only: no identity was needed
 NARRATIVE_TOTAL = "narrative_total"  # a figure stated in the prose (declared by the caller)
-CARRY_ACROSS_YEARS = "carry_across_years"  # identity 5: carried_over = last year's carried_forward
 
 UNIQUE, AMBIGUOUS_READINGS, UNRECOVERABLE = "unique", "ambiguous", "unrecoverable"
 

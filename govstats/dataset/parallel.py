@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from ..model import CheckResult
 from . import tidy
 from .cache import Cache, file_key
-from .checks import CheckResult
 from .pipeline import Processed, process_file
 
 SCHEDULERS = ("processes", "dask")

@@ -12,22 +12,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import GovstatsError
+from ..extract import read_source
+from ..model import MISSING, UNREADABLE, CheckResult, Report, SourceText
+from ..transform.detect import WORK_PLAN, document_type
+from ..transform.narrative import extract_narrative, narrative_review_cells, narrative_totals
+from ..transform.parse import parse_source
+from ..transform.recover import recover_report
+from ..transform.workplan import WorkPlan, read_work_plan
+from ..validate.checks import CorpusSummary, corpus_summary, report_checks
+from ..validate.prose import narrative_checks
+from ..validate.workplan import work_plan_checks
 from . import tidy
-from .checks import CheckResult, CorpusSummary, corpus_summary, report_checks
-from .detect import WORK_PLAN, document_type
-from .errors import GovstatsError
-from .model import MISSING, UNREADABLE, Report, SourceText
-from .narrative import (
-    extract_narrative,
-    narrative_checks,
-    narrative_frame,
-    narrative_review_cells,
-    narrative_totals,
-)
-from .parse import parse_source
-from .readers import read_source
-from .recover import recover_report
-from .workplan import WorkPlan, read_work_plan, task_units_frame, tasks_frame
 
 
 @dataclass
@@ -90,7 +86,9 @@ def process_file(path: str | Path, name: str | None = None) -> Processed:
     try:
         source = read_named(path, name, data)
         if document_type(source.text) == WORK_PLAN:
-            return work_plan_result(read_work_plan(source), sha256)
+            plan = read_work_plan(source)
+            plan.checks = work_plan_checks(plan)
+            return work_plan_result(plan, sha256)
         report, checks = analyse(source)
     except GovstatsError as error:
         return Processed(name, sha256, "error", error=str(error))
@@ -108,7 +106,7 @@ def tables_of(report: Report, sha256: str) -> dict[str, pd.DataFrame]:
         "requests": tidy.requests_frame([report]),
         "review_litigation": tidy.review_frame([report]),
         "proactive": tidy.proactive_frame([report]),
-        "narrative": narrative_frame([report]),
+        "narrative": tidy.narrative_frame([report]),
     }
 
 
@@ -130,7 +128,7 @@ def work_plan_result(plan: WorkPlan, sha256: str) -> Processed:
     }
     tables = {
         "reports": tidy.reports_frame([record]),
-        "work_plan_tasks": tasks_frame([plan]),
-        "work_plan_task_units": task_units_frame([plan]),
+        "work_plan_tasks": tidy.tasks_frame([plan]),
+        "work_plan_task_units": tidy.task_units_frame([plan]),
     }
     return Processed(plan.report_id, sha256, WORK_PLAN, None, plan.checks, tables=tables)

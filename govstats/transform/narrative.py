@@ -1,4 +1,4 @@
-"""Figures printed in a report's prose, and the checks between prose and tables (SPEC.md identity 6).
+"""Figures printed in a report's prose (their checks against the tables are validate.prose).
 
 Some figures are printed only in the prose (withdrawals, processing fees, and review/litigation counts where the
 table of section 四 is unrecoverable); others restate table figures (requests received and answered, each
@@ -12,24 +12,14 @@ check row, not a correction.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-import pandas as pd
-
-from . import codebook
-from .checks import CheckResult
-from .model import NARRATIVE, PROXY, VALUE, Cell, NarrativeFigure, Report, SourceText
-from .recover import NARRATIVE_TOTAL
-from .textnorm import PAGE_FOOTER
-
-NARRATIVE_VS_TABLE = "narrative_vs_table"
-NARRATIVE_PERCENTAGE = "narrative_percentage"
-NARRATIVE_BOUND = "narrative_bound"  # a prose figure that is part of a table figure (withdrawals ≤ 其他)
-NARRATIVE_GROWTH = "narrative_growth"  # year-on-year growth of requests, against the previous year's report
+from .. import codebook
+from ..model import NARRATIVE, PROXY, VALUE, Cell, NarrativeFigure, Report, SourceText
+from ..textnorm import PAGE_FOOTER
 
 PERCENTAGE = "percentage."
 DISPOSITION = "disposition."
@@ -70,7 +60,7 @@ KEY_ORDER = (*JSON_KEYS, *EXTRA_KEYS, *(f"{PERCENTAGE}{group}_share" for group i
 # The prose as one searchable string
 
 # Full-width forms are mapped one character to one, so offsets in the normalised text are offsets in the original.
-_NORMALISE = str.maketrans("０１２３４５６７８９％（），；：！？", "0123456789%(),;:!?")
+FULLWIDTH_TO_ASCII = str.maketrans("０１２３４５６７８９％（），；：！？", "0123456789%(),;:!?")
 _HEADING = re.compile(r"[(（][一二三四五六七八九十]{1,3}[)）]|(?<![\d.])[一二三四五六七八九十]{1,3}、")
 _SENTENCE_END = re.compile(r"[。;!?]")
 # A heading on a line of its own ends there, though it has no full stop.
@@ -123,7 +113,7 @@ def _prose(source: SourceText) -> _Prose:
         if _HEADING_LINE.match(text):
             headings.append(length)
     original = "".join(pieces)
-    return _Prose(original, original.translate(_NORMALISE), tuple(starts), tuple(wheres), tuple(headings))
+    return _Prose(original, original.translate(FULLWIDTH_TO_ASCII), tuple(starts), tuple(wheres), tuple(headings))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -290,10 +280,10 @@ def extract_narrative(source: SourceText) -> dict[str, NarrativeFigure]:
     for span in prose.sentences():
         for figure in _sentence_figures(prose, span):
             figures.setdefault(figure.key, figure)
-    return {key: figures[key] for key in _ordered(figures)}
+    return {key: figures[key] for key in ordered_keys(figures)}
 
 
-def _ordered(keys: Iterable[str]) -> list[str]:
+def ordered_keys(keys: Iterable[str]) -> list[str]:
     rank = {key: i for i, key in enumerate(KEY_ORDER)}
     return sorted(keys, key=lambda key: (rank.get(key, len(rank)), key))
 
@@ -307,166 +297,10 @@ def figures_of(report: Report) -> dict[str, NarrativeFigure]:
     return report.narrative
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Checks against the tables
-
-
-def _group_rows(report: Report) -> dict[str, list[str]]:
-    rows = codebook.disposition_rows(report.format_version or codebook.FORMAT_2021, one_row_other=report.one_row_other)
-    return {share: [e.code for e in rows if e.group in groups] for share, groups in SHARE_GROUPS.items()}
-
-
-def _table_sum(report: Report, section: str, cells: list[tuple[str, str]]) -> tuple[float | None, list[str]]:
-    """Sum of table cells, or None with the names of the cells that are not numbers."""
-    values = [report.value(section, row, column) for row, column in cells]
-    missing = [f"{section}.{row}.{column}" for (row, column), v in zip(cells, values, strict=True) if v is None]
-    return (None if missing or not cells else sum(values)), missing
-
-
-def _restated(report: Report) -> dict[str, tuple[str, list[tuple[str, str]]]]:
-    """Prose key -> (table section, the cells whose sum it restates)."""
-    litigation = ("litigation_direct", "litigation_after_reconsideration")
-    restated: dict[str, tuple[str, list[tuple[str, str]]]] = {
-        "requests_received": ("requests", [("new_requests", "total")]),
-        "requests_answered": ("requests", [("total_processed", "total")]),
-        "carried_over": ("requests", [("carried_over", "total")]),
-        "carried_forward": ("requests", [("carried_forward", "total")]),
-        "reconsideration_cases": ("review_litigation", [("reconsideration", "total")]),
-        "litigation_cases": ("review_litigation", [(p, "total") for p in litigation]),
-        "corrected_cases": ("review_litigation", [(p, "corrected") for p in codebook.proceedings()]),
-    }
-    for outcome in ("corrected", "upheld", "other", "pending"):
-        restated[f"reconsideration_{outcome}"] = ("review_litigation", [("reconsideration", outcome)])
-        restated[f"litigation_{outcome}"] = ("review_litigation", [(p, outcome) for p in litigation])
-    for share, rows in _group_rows(report).items():
-        restated[DISPOSITION + share] = ("requests", [(row, "total") for row in rows])
-    return restated
-
-
-def _quote(figure: NarrativeFigure) -> str:
-    return f"「{figure.sentence}」 ({figure.location})"
-
-
-def _pinned_by_prose(report: Report, section: str, cells: list[tuple[str, str]]) -> list[str]:
-    """Cells whose value recovery chose with the help of a prose figure: comparing them with it proves nothing."""
-    table = getattr(report, section)
-    return [
-        f"{section}.{row}.{column}"
-        for row, column in cells
-        if NARRATIVE_TOTAL in getattr(table.get(row, {}).get(column), "identities", ())
-    ]
-
-
-def _compare(report: Report, figure: NarrativeFigure, section: str, cells: list[tuple[str, str]]) -> CheckResult:
-    table, missing = _table_sum(report, section, cells)
-    where = f"narrative.{figure.key} vs " + " + ".join(f"{section}.{r}.{c}" for r, c in cells)
-    if table is None or figure.value is None:
-        detail = "not evaluable: " + ", ".join(missing or ["no table cells"]) + "; prose " + _quote(figure)
-        return CheckResult(report.report_id, NARRATIVE_VS_TABLE, where, table, figure.value, None, detail)
-    pinned = _pinned_by_prose(report, section, cells)
-    if pinned:
-        detail = "not evaluable: " + ", ".join(pinned) + " recovered using this prose figure; prose " + _quote(figure)
-        return CheckResult(report.report_id, NARRATIVE_VS_TABLE, where, table, figure.value, None, detail)
-    return CheckResult(
-        report.report_id, NARRATIVE_VS_TABLE, where, table, figure.value, table == figure.value, _quote(figure)
-    )
-
-
-def _other_cell(report: Report) -> tuple[str, str]:
+def other_cell(report: Report) -> tuple[str, str]:
     """The table row that holds withdrawals: 3.其他 of （六）其他处理, or the one-row （六） of format 2019."""
     single = report.format_version == codebook.FORMAT_2019 or report.one_row_other
     return ("other" if single else "other_other", "total")
-
-
-def _withdrawn_bound(report: Report, figure: NarrativeFigure) -> CheckResult:
-    row, column = _other_cell(report)
-    bound = report.value("requests", row, column)
-    where = f"narrative.withdrawn <= requests.{row}.{column}"
-    if bound is None or figure.value is None:
-        detail = f"not evaluable: requests.{row}.{column} is not a number; prose " + _quote(figure)
-        return CheckResult(report.report_id, NARRATIVE_BOUND, where, bound, figure.value, None, detail)
-    return CheckResult(
-        report.report_id, NARRATIVE_BOUND, where, bound, figure.value, figure.value <= bound, _quote(figure)
-    )
-
-
-def _decimals(printed: str) -> int:
-    """Decimals of the last number printed ("较2023年上升23.03%" -> 2): the precision to recompute at."""
-    numbers = re.findall(r"\d+(?:\.(\d+))?", printed.translate(_NORMALISE))
-    return len(numbers[-1]) if numbers else 0
-
-
-def rounded_share(numerator: float, denominator: float, decimals: int) -> float:
-    """100 * numerator / denominator rounded half up, as reports round (1615/34430 -> 4.69 to two decimals)."""
-    exact = Decimal(str(numerator)) * 100 / Decimal(str(denominator))
-    return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
-
-
-def _percentage(report: Report, figure: NarrativeFigure, rows: list[str]) -> CheckResult:
-    share = figure.key.removeprefix(PERCENTAGE)
-    cells = [(row, "total") for row in rows]
-    numerator, missing = _table_sum(report, "requests", cells)
-    denominator = report.value("requests", "total_processed", "total")
-    where = f"narrative.{figure.key}"
-    if numerator is None or not denominator or figure.value is None:
-        missing = missing + ([] if denominator else ["requests.total_processed.total"])
-        detail = "not evaluable: " + ", ".join(missing) + "; prose " + _quote(figure)
-        return CheckResult(report.report_id, NARRATIVE_PERCENTAGE, where, None, figure.value, None, detail)
-    table = rounded_share(numerator, denominator, _decimals(figure.raw))
-    detail = (
-        f"{share}: table {numerator:g}/{denominator:g} = {table:g}% to the printed precision, "
-        f"printed {figure.raw} in " + _quote(figure)
-    )
-    return CheckResult(
-        report.report_id, NARRATIVE_PERCENTAGE, where, table, figure.value, abs(table - figure.value) < 1e-9, detail
-    )
-
-
-def narrative_checks(report: Report) -> list[CheckResult]:
-    """Every prose figure against the table figure it restates; percentages recomputed to the printed precision."""
-    figures = figures_of(report)
-    restated = _restated(report)
-    rows = _group_rows(report)
-    results = []
-    for key, figure in figures.items():
-        if key in restated:
-            results.append(_compare(report, figure, *restated[key]))
-        elif key == "withdrawn":
-            results.append(_withdrawn_bound(report, figure))
-        elif key.startswith(PERCENTAGE):
-            results.append(_percentage(report, figure, rows[key.removeprefix(PERCENTAGE).removesuffix("_share")]))
-    return results
-
-
-def _received(report: Report) -> float | None:
-    """Requests received in a year: the table's new_requests total, else the prose figure."""
-    table = report.value("requests", "new_requests", "total")
-    if table is not None:
-        return table
-    figure = figures_of(report).get("requests_received")
-    return None if figure is None else figure.value
-
-
-def narrative_corpus_checks(reports: Iterable[Report]) -> list[CheckResult]:
-    """Printed year-on-year growth of requests against the previous year's report of the same agency."""
-    by_year = {(r.agency, r.year): r for r in reports if r.agency and r.year}
-    results = []
-    for (agency, year), later in sorted(by_year.items()):
-        growth = figures_of(later).get("requests_growth_pct")
-        earlier = by_year.get((agency, year - 1))
-        if growth is None or earlier is None:
-            continue
-        before, now = _received(earlier), _received(later)
-        where = f"{agency} {year - 1}->{year}: narrative.requests_growth_pct"
-        if not before or now is None:
-            detail = "not evaluable: requests received missing; prose " + _quote(growth)
-            results.append(CheckResult(later.report_id, NARRATIVE_GROWTH, where, None, growth.value, None, detail))
-            continue
-        table = rounded_share(now - before, before, _decimals(growth.raw))
-        detail = f"({now:g} - {before:g}) / {before:g} = {table:g}%; prose " + _quote(growth)
-        passed = abs(table - growth.value) < 1e-9
-        results.append(CheckResult(later.report_id, NARRATIVE_GROWTH, where, table, growth.value, passed, detail))
-    return results
 
 
 def narrative_totals(figures: dict[str, NarrativeFigure]) -> dict[str, float | int]:
@@ -494,7 +328,7 @@ def withdrawals(report: Report, *, proxy: bool = False) -> Withdrawals:
     if figure is not None:
         return Withdrawals(figure.value, NARRATIVE, figure.sentence, figure.location)
     if proxy:
-        row, column = _other_cell(report)
+        row, column = other_cell(report)
         value = report.value("requests", row, column)
         if value is not None:
             return Withdrawals(value, PROXY, "", f"requests.{row}.{column}")
@@ -516,53 +350,3 @@ def narrative_review_cells(report: Report) -> dict[str, dict[str, Cell]]:
                 cell = Cell(figure.value, VALUE, figure.sentence, figure.location, NARRATIVE, note=figure.raw)
                 cells.setdefault(proceeding, {})[outcome] = cell
     return cells
-
-
-def narrative_frame(reports: Iterable[Report]) -> pd.DataFrame:
-    """The tidy `narrative` table: one row per prose figure, reports in report_id order, keys in KEY_ORDER."""
-    columns = ["report_id", "key", "value", "unit", "sentence", "location", "method"]
-    rows = []
-    for report in sorted(reports, key=lambda r: r.report_id):
-        found = figures_of(report)
-        for key in _ordered(found):
-            figure = found[key]
-            rows.append((report.report_id, key, figure.value, figure.unit, figure.sentence, figure.location, NARRATIVE))
-    frame = pd.DataFrame(rows, columns=columns)
-    frame["value"] = frame["value"].astype("Float64")
-    for column in columns:
-        if column != "value":
-            frame[column] = frame[column].astype("string")
-    return frame
-
-
-def _plain(value: float | int | None) -> float | int | None:
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def percentage_inconsistencies(report: Report) -> dict[str, dict[str, float]]:
-    """Printed shares that disagree with the table: {share: {printed, from_table}}."""
-    return {
-        check.where.removeprefix(f"narrative.{PERCENTAGE}"): {"printed": check.found, "from_table": check.expected}
-        for check in narrative_checks(report)
-        if check.check == NARRATIVE_PERCENTAGE and check.passed is False
-    }
-
-
-def narrative_json(
-    figures: dict[str, NarrativeFigure], report: Report | None = None, *, extra: bool = False
-) -> dict[str, object]:
-    """The `narrative` object of ../shared/expected/*.json; `percentages_inconsistent_with_table` needs the report.
-
-    With ``extra``, the further restatements (carried over/forward, disposition counts, outcomes) follow.
-    """
-    keys = [*JSON_KEYS, *(EXTRA_KEYS if extra else ())]
-    out: dict[str, object] = {key: _plain(figures[key].value) for key in keys if key in figures}
-    shares = {
-        key.removeprefix(PERCENTAGE): figures[key].value for key in _ordered(figures) if key.startswith(PERCENTAGE)
-    }
-    if shares:
-        out["percentages_printed"] = shares
-        if report is not None:
-            checked = dataclasses.replace(report, narrative=figures)
-            out["percentages_inconsistent_with_table"] = percentage_inconsistencies(checked)
-    return out

@@ -6,8 +6,11 @@ a number is printed as the bare number (exactly the expected files' shape) and a
 
 from __future__ import annotations
 
-from .checks import CheckResult
-from .model import Cell, Report
+import dataclasses
+
+from ..model import Cell, CheckResult, NarrativeFigure, Report
+from ..transform.narrative import EXTRA_KEYS, JSON_KEYS, PERCENTAGE, ordered_keys
+from ..validate.prose import NARRATIVE_PERCENTAGE, narrative_checks
 
 
 def cell_json(cell: Cell, values: bool = False):
@@ -63,4 +66,37 @@ def report_json(
         "problems": report.problems,
         "source": report.source,
     }
+    return out
+
+
+def _plain(value: float | int | None) -> float | int | None:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def percentage_inconsistencies(report: Report) -> dict[str, dict[str, float]]:
+    """Printed shares that disagree with the table: {share: {printed, from_table}}."""
+    return {
+        check.where.removeprefix(f"narrative.{PERCENTAGE}"): {"printed": check.found, "from_table": check.expected}
+        for check in narrative_checks(report)
+        if check.check == NARRATIVE_PERCENTAGE and check.passed is False
+    }
+
+
+def narrative_json(
+    figures: dict[str, NarrativeFigure], report: Report | None = None, *, extra: bool = False
+) -> dict[str, object]:
+    """The `narrative` object of ../shared/expected/*.json; `percentages_inconsistent_with_table` needs the report.
+
+    With ``extra``, the further restatements (carried over/forward, disposition counts, outcomes) follow.
+    """
+    keys = [*JSON_KEYS, *(EXTRA_KEYS if extra else ())]
+    out: dict[str, object] = {key: _plain(figures[key].value) for key in keys if key in figures}
+    shares = {
+        key.removeprefix(PERCENTAGE): figures[key].value for key in ordered_keys(figures) if key.startswith(PERCENTAGE)
+    }
+    if shares:
+        out["percentages_printed"] = shares
+        if report is not None:
+            checked = dataclasses.replace(report, narrative=figures)
+            out["percentages_inconsistent_with_table"] = percentage_inconsistencies(checked)
     return out

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from . import codebook
-from .checks import CheckResult
-from .model import AMBIGUOUS, MISSING, NARRATIVE, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, Report
+from .. import codebook
+from ..model import AMBIGUOUS, MISSING, NARRATIVE, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, CheckResult, Report
+from ..transform.narrative import figures_of, ordered_keys
+from ..transform.workplan import WorkPlan
 
 PROVENANCE = ["status", "raw", "note", "source_file", "location", "method", "identities", "candidates"]
 REPORT_COLUMNS = [
@@ -180,3 +181,74 @@ def reports_frame(records: list[dict]) -> pd.DataFrame:
             for column in REPORT_COLUMNS
         }
     )
+
+
+def narrative_frame(reports: Iterable[Report]) -> pd.DataFrame:
+    """The tidy `narrative` table: one row per prose figure, reports in report_id order, keys in KEY_ORDER."""
+    columns = ["report_id", "key", "value", "unit", "sentence", "location", "method"]
+    rows = []
+    for report in sorted(reports, key=lambda r: r.report_id):
+        found = figures_of(report)
+        for key in ordered_keys(found):
+            figure = found[key]
+            rows.append((report.report_id, key, figure.value, figure.unit, figure.sentence, figure.location, NARRATIVE))
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["value"] = frame["value"].astype("Float64")
+    for column in columns:
+        if column != "value":
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+# ------------------------------------------------------------------------------------------------ tidy frames
+
+_TASK_COLUMNS = {
+    "report_id": "string",
+    "task": "Int64",
+    "section": "string",
+    "name": "string",
+    "content": "string",
+    "deadline": "string",
+    "deadline_kind": "string",
+    "deadline_month": "Int64",
+    "location": "string",
+}
+_UNIT_COLUMNS = {"report_id": "string", "task": "Int64", "unit": "string", "location": "string"}
+
+
+def _sorted_frame(rows: list[dict], columns: dict[str, str], order: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(columns)).astype(columns)
+    # A stable sort keeps the printed order of units within a task.
+    return frame.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def tasks_frame(plans: Iterable[WorkPlan]) -> pd.DataFrame:
+    """One row per task: report_id, task, section, name, content, deadline (as printed), deadline_kind,
+    deadline_month (Int64, for by_end_of_month) and location (the row's lines); sorted by report_id, task."""
+    rows = [
+        {
+            "report_id": plan.report_id,
+            "task": task.number,
+            "section": task.section,
+            "name": task.name,
+            "content": task.content,
+            "deadline": task.deadline,
+            "deadline_kind": task.deadline_kind,
+            "deadline_month": task.deadline_month,
+            "location": task.location,
+        }
+        for plan in plans
+        for task in plan.tasks
+    ]
+    return _sorted_frame(rows, _TASK_COLUMNS, ["report_id", "task"])
+
+
+def task_units_frame(plans: Iterable[WorkPlan]) -> pd.DataFrame:
+    """One row per task and responsible unit: report_id, task, unit, location; units in printed order."""
+    rows = [
+        {"report_id": plan.report_id, "task": task.number, "unit": unit.name, "location": unit.location}
+        for plan in plans
+        for task in plan.tasks
+        for unit in task.units
+    ]
+    return _sorted_frame(rows, _UNIT_COLUMNS, ["report_id", "task"])

@@ -15,10 +15,10 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 from .pipeline import Processed
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent
 
 
 @lru_cache(maxsize=1)

@@ -9,27 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import codebook
-from .model import Report
-
-ROW_SUM = "row_sum"  # identity 1
-COLUMN_BALANCE = "column_balance"  # identity 2
-DISPOSITION_SUM = "disposition_sum"  # identity 3
-REVIEW_SUM = "review_sum"  # identity 4
-CARRY_ACROSS_YEARS = "carry_across_years"  # identity 5
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One check: what should hold (expected), what the report prints (found), and whether they agree."""
-
-    report_id: str
-    check: str
-    where: str
-    expected: float | None
-    found: float | None
-    passed: bool | None
-    detail: str = ""
+from .. import codebook
+from ..codebook import CARRY_ACROSS_YEARS, COLUMN_BALANCE, DISPOSITION_SUM, REVIEW_SUM, ROW_SUM
+from ..model import CheckResult, Report
 
 
 def _sum(values: Iterable[float | None]) -> float | None:

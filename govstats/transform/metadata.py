@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .textnorm import normalize_line
+from ..textnorm import normalize_line
 
 _TITLE = re.compile(
     r"(?P<before>[^\s:：]*?)\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?P<after>\S*?)\s*政府信息公开工作年度报告"

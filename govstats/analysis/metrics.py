@@ -20,7 +20,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
 
-from .codebook import DISPOSITION_GROUPS
+from ..codebook import DISPOSITION_GROUPS
 
 # Shares of total_processed: (column of ``requests`` to match, the codes that form the numerator).
 SHARES: dict[str, tuple[str, tuple[str, ...]]] = {

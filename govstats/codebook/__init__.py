@@ -17,6 +17,13 @@ FORMAT_2021 = "2021"
 FORMAT_2019 = "2019"
 
 # The disposition groups whose rows sum to total_processed (identity 3), in printed order.
+# The identities (勾稽关系) of the form, by the name their check results carry.
+ROW_SUM = "row_sum"  # identity 1
+COLUMN_BALANCE = "column_balance"  # identity 2
+DISPOSITION_SUM = "disposition_sum"  # identity 3
+REVIEW_SUM = "review_sum"  # identity 4
+CARRY_ACROSS_YEARS = "carry_across_years"  # identity 5
+
 DISPOSITION_GROUPS = ("granted", "partially_granted", "withheld", "unavailable", "not_processed", "other")
 
 
@@ -44,7 +51,7 @@ class Entry:
 @cache
 def entries() -> tuple[Entry, ...]:
     """All codebook entries, in file order."""
-    text = resources.files("govstats").joinpath("codebook.csv").read_text(encoding="utf-8")
+    text = resources.files(__name__).joinpath("codebook.csv").read_text(encoding="utf-8")
     rows = csv.DictReader(text.splitlines())
     return tuple(
         Entry(

@@ -17,11 +17,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from . import codebook
-from .detect import ANNUAL_REPORT, SECTION_HEADINGS, document_type, format_version
-from .errors import NotAReport
-from .metadata import extract_metadata
-from .model import (
+from .. import codebook
+from ..errors import NotAReport
+from ..model import (
     BLANK,
     DASH,
     MISSING,
@@ -33,7 +31,9 @@ from .model import (
     SourceText,
     Token,
 )
-from .textnorm import PAGE_FOOTER, Compact, LineIndex, compact, normalize_line
+from ..textnorm import PAGE_FOOTER, Compact, LineIndex, compact, normalize_line
+from .detect import ANNUAL_REPORT, SECTION_HEADINGS, document_type, format_version
+from .metadata import extract_metadata
 
 # A value as printed: a number with an optional note in brackets, "/" or "-". Brackets without a number before
 # them are label text; a number followed by 、 or . and a character is an ordinal (1.属于…), not data.

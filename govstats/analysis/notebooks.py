@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..dataset.load import load_dataset
+from ..dataset.tidy import select_documents
 from . import metrics
-from .api import load_dataset
 from .figures import STATUSES, rate_label
-from .tidy import select_documents
 
 KERNEL_NAME = "python3"
 NARRATIVE_COLUMNS = ["report_id", "key", "value", "unit", "sentence", "location", "method"]

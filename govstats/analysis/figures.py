@@ -22,7 +22,7 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from . import __version__, codebook
+from .. import __version__, codebook
 
 # Fonts with simplified Chinese glyphs under open licences, best first. SimHei is deliberately absent: it is
 # proprietary, and matplotlib falls back to boxes for any glyph it lacks.

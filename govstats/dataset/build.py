@@ -32,10 +32,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..codebook import codebook_frame
+from ..model import CheckResult
+from ..validate.checks import corpus_checks
+from ..validate.prose import narrative_corpus_checks
 from . import tidy
-from .checks import CheckResult, corpus_checks
-from .codebook import codebook_frame
-from .narrative import narrative_corpus_checks
 from .parallel import LogEntry, Outcome, arrow_table, log_entry, result_tables, run_files
 from .pipeline import Processed, process_file
 
