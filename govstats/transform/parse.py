@@ -13,7 +13,6 @@ with cells separated by tabs, so this one parser serves every flavor. The parser
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -21,11 +20,8 @@ from .. import codebook
 from ..errors import NotAReport
 from ..model import (
     BLANK,
-    DASH,
     MISSING,
-    SLASH,
     UNREADABLE,
-    VALUE,
     Cell,
     Report,
     SourceText,
@@ -34,17 +30,7 @@ from ..model import (
 from ..textnorm import PAGE_FOOTER, Compact, LineIndex, compact, normalize_line
 from .detect import ANNUAL_REPORT, SECTION_HEADINGS, document_type, format_version
 from .metadata import extract_metadata
-
-# A value as printed: a number with an optional note in brackets, "/" or "-". Brackets without a number before
-# them are label text; a number followed by 、 or . and a character is an ordinal (1.属于…), not data.
-_TOKEN = re.compile(
-    r"(?P<paren>[(（][^()（）]*[)）])"
-    r"|(?P<ordinal>(?<![\d.])\d{1,2}[.、](?=[^\d\s.]))"
-    r"|(?P<number>(?<![\d.])\d+(?:\.\d+)?)"
-    r"|(?P<slash>(?<!\S)[/／](?!\S))"
-    r"|(?P<dash>(?<!\S)[-—－–]{1,2}(?!\S))"
-)
-_ORDINAL_ONLY = re.compile(r"[(（][一二三四五六七八九十]+[)）]")
+from .values import VALUE_TOKEN, cell_of, read_tokens
 
 
 @dataclass(frozen=True)
@@ -80,42 +66,7 @@ class _Document:
 
     def tokens(self, span: _Span) -> list[Token]:
         """The values printed in a span, each with its location and note."""
-        found: list[Token] = []
-        for match in _TOKEN.finditer(self.text, span.start, span.end):
-            kind = match.lastgroup
-            if kind == "paren":
-                # A bracket right after a number, on its line, is that number's note (17（其中修订15件）); a bracketed
-                # numeral such as （三） opens the next label instead.
-                between = self.text[found[-1].end : match.start()] if found else "\n"
-                if (
-                    found[-1:]
-                    and found[-1].note is None
-                    and between.strip(" ") == ""
-                    and not _ORDINAL_ONLY.fullmatch(match.group(0))
-                ):
-                    last = found[-1]
-                    found[-1] = _Located(last.text, last.location, match.group(0)[1:-1].strip(), last.start, last.end)
-                continue
-            if kind == "ordinal":
-                continue
-            found.append(_Located(match.group(0), self.where(match.start()), None, match.start(), match.end()))
-        return found
-
-
-@dataclass(frozen=True)
-class _Located(Token):
-    start: int = 0
-    end: int = 0
-
-
-def _cell(token: Token) -> Cell:
-    text = token.text
-    if text in ("/", "／"):
-        return Cell(None, SLASH, text, token.location)
-    if set(text) <= set("-—－–"):
-        return Cell(None, DASH, text, token.location)
-    value = float(text) if "." in text else int(text)
-    return Cell(value, VALUE, text + (f"（{token.note}）" if token.note else ""), token.location, note=token.note)
+        return read_tokens(self.text, span.start, span.end, self.where)
 
 
 @cache
@@ -202,7 +153,7 @@ def _with_blanks(doc: _Document, span: _Span, width: int) -> list[Token] | None:
         fields.pop(0)
     while len(fields) > width and not fields[-1].strip():
         fields.pop()
-    if len(fields) != width or not all(_TOKEN.fullmatch(f.strip()) or not f.strip() for f in fields):
+    if len(fields) != width or not all(VALUE_TOKEN.fullmatch(f.strip()) or not f.strip() for f in fields):
         return None
     where = doc.where(span.start)
     return [Token(f.strip(), where) if f.strip() else Token("", where) for f in fields]
@@ -215,7 +166,7 @@ def _read_row(doc: _Document, span: _Span, columns: tuple[str, ...]) -> tuple[di
         tokens = _with_blanks(doc, span, len(columns)) or tokens
     if len(tokens) == len(columns):
         cells = {
-            column: _cell(token) if token.text else Cell(None, BLANK, "", token.location)
+            column: cell_of(token) if token.text else Cell(None, BLANK, "", token.location)
             for column, token in zip(columns, tokens, strict=True)
         }
         return cells, None
