@@ -87,3 +87,34 @@ def test_codebook_exports_as_a_table():
     frame = codebook.codebook_frame()
     assert len(frame) == len(codebook.entries())
     assert frame.loc[frame.code == "normative_documents", "variants"].iloc[0] == "规范性文件"
+
+
+def test_withdrawals_sit_in_3_other_in_format_2021_and_in_the_one_row_other_in_format_2019():
+    from govstats.codebook.prose import withdrawal_cell
+
+    assert withdrawal_cell(codebook.FORMAT_2021) == ("other_other", "total")
+    assert withdrawal_cell(codebook.FORMAT_2019) == ("other", "total")
+    assert withdrawal_cell(codebook.FORMAT_2021, one_row_other=True) == ("other", "total")
+
+
+def test_prose_share_of_disclosed_is_granted_plus_partially_granted_over_total_processed():
+    from govstats.codebook.prose import prose_figures
+
+    share = prose_figures()["percentage.disclosed_share"]
+    assert share.table_cells() == (("granted", "total"), ("partially_granted", "total"))
+    assert share.denominator() == (("total_processed", "total"),)
+
+
+def test_every_prose_figure_names_cells_of_the_codebook():
+    from govstats.codebook.prose import prose_figures
+
+    rows = {e.code for e in codebook.request_rows()} | {e.code for e in codebook.request_rows(codebook.FORMAT_2019)}
+    columns = set(codebook.applicants())
+    for figure in prose_figures().values():
+        for fmt in (codebook.FORMAT_2021, codebook.FORMAT_2019):
+            cells = figure.table_cells(fmt)
+            assert cells, figure.key
+            if figure.section == "requests":
+                assert all(row in rows and column in columns for row, column in cells), figure.key
+            else:
+                assert all(p in codebook.proceedings() and o in codebook.outcomes() for p, o in cells), figure.key

@@ -17,20 +17,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .. import codebook
+from ..codebook.prose import withdrawal_cell
 from ..model import NARRATIVE, PROXY, VALUE, Cell, NarrativeFigure, Report, SourceText
 from ..textnorm import PAGE_FOOTER
 
 PERCENTAGE = "percentage."
 DISPOSITION = "disposition."
-# Disposition groups as the prose names them (one name for 予以公开及部分公开), with their table groups.
-SHARE_GROUPS = {
-    "disclosed": ("granted", "partially_granted"),
-    "withheld": ("withheld",),
-    "unavailable": ("unavailable",),
-    "not_processed": ("not_processed",),
-    "other": ("other",),
-}
+# Disposition groups as the prose names them (one name for 予以公开及部分公开); the table rows of each are in
+# codebook/prose_figures.csv (disposition.<share>).
+SHARE_GROUPS = ("disclosed", "withheld", "unavailable", "not_processed", "other")
 
 # Keys of the `narrative` object of ../shared/expected/*.json, in its order.
 JSON_KEYS = (
@@ -297,12 +292,6 @@ def figures_of(report: Report) -> dict[str, NarrativeFigure]:
     return report.narrative
 
 
-def other_cell(report: Report) -> tuple[str, str]:
-    """The table row that holds withdrawals: 3.其他 of （六）其他处理, or the one-row （六） of format 2019."""
-    single = report.format_version == codebook.FORMAT_2019 or report.one_row_other
-    return ("other" if single else "other_other", "total")
-
-
 def narrative_totals(figures: dict[str, NarrativeFigure]) -> dict[str, float | int]:
     """Prose figures by key, as ``recover.recover_report(narrative_totals=...)`` takes them (it picks its keys)."""
     return {key: figure.value for key, figure in figures.items() if figure.value is not None}
@@ -328,7 +317,7 @@ def withdrawals(report: Report, *, proxy: bool = False) -> Withdrawals:
     if figure is not None:
         return Withdrawals(figure.value, NARRATIVE, figure.sentence, figure.location)
     if proxy:
-        row, column = other_cell(report)
+        row, column = withdrawal_cell(report.format_version, one_row_other=report.one_row_other)
         value = report.value("requests", row, column)
         if value is not None:
             return Withdrawals(value, PROXY, "", f"requests.{row}.{column}")

@@ -23,6 +23,7 @@ from functools import cache
 
 from .. import codebook
 from ..codebook import CARRY_ACROSS_YEARS, COLUMN_BALANCE, DISPOSITION_SUM, REVIEW_SUM, ROW_SUM
+from ..codebook.prose import prose_figures
 from ..model import AMBIGUOUS, MISSING, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, CheckResult, Report, Token
 from ..textnorm import Compact
 from .detect import SECTION_HEADINGS
@@ -33,17 +34,15 @@ NARRATIVE_TOTAL = "narrative_total"  # a figure stated in the prose (declared by
 
 UNIQUE, AMBIGUOUS_READINGS, UNRECOVERABLE = "unique", "ambiguous", "unrecoverable"
 
-# Narrative keys that restate one cell of a table.
-NARRATIVE_REQUEST_CELLS = {
-    "requests_received": ("new_requests", "total"),
-    "requests_answered": ("total_processed", "total"),
-}
-NARRATIVE_REVIEW_SUMS = {
-    "reconsideration_cases": (("reconsideration", "total"),),
-    "reconsideration_corrected": (("reconsideration", "corrected"),),
-    "litigation_cases": (("litigation_direct", "total"), ("litigation_after_reconsideration", "total")),
-    "litigation_corrected": (("litigation_direct", "corrected"), ("litigation_after_reconsideration", "corrected")),
-}
+# The prose figures the solver lets narrow a reading (their cells are in codebook/prose_figures.csv): totals that
+# reports state plainly. Other restatements are only compared, afterwards, by validate.prose.
+PINNING_REQUEST_FIGURES = ("requests_received", "requests_answered")
+PINNING_REVIEW_FIGURES = (
+    "reconsideration_cases",
+    "reconsideration_corrected",
+    "litigation_cases",
+    "litigation_corrected",
+)
 
 # Proactive measures that are amounts and may print a decimal point.
 DECIMAL_MEASURES = frozenset({"amount_10k_yuan", "amount"})
@@ -462,7 +461,12 @@ def _pins(narrative_totals: Mapping | None, previous_carried_forward: Mapping | 
     """Declared extra constraints on single cells of section 三: (row, column) -> (value, name)."""
     pins: dict[Key, tuple[int, str]] = {}
     for key, value in (narrative_totals or {}).items():
-        cell = NARRATIVE_REQUEST_CELLS.get(key, key if isinstance(key, tuple) else None)
+        if isinstance(key, tuple):
+            cell = key
+        elif key in PINNING_REQUEST_FIGURES:
+            cell = prose_figures()[key].table_cells()[0]
+        else:
+            cell = None
         if cell is not None and value is not None:
             pins[cell] = (value, NARRATIVE_TOTAL)
     for column, value in (previous_carried_forward or {}).items():
@@ -581,7 +585,7 @@ def _flat_values(readings: Sequence[tuple], keys: Sequence[Key]) -> dict[Key, fr
 def _review_tests(narrative_totals: Mapping[str, int] | None) -> list[tuple[str, Callable[[dict], bool]]]:
     tests = []
     for name, value in (narrative_totals or {}).items():
-        cells = NARRATIVE_REVIEW_SUMS.get(name)
+        cells = prose_figures()[name].table_cells() if name in PINNING_REVIEW_FIGURES else None
         if cells is not None and value is not None:
             tests.append((f"{name} = {value}", lambda r, cells=cells, value=value: sum(r[c] for c in cells) == value))
     return tests

@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
-from .. import codebook
+from ..codebook.prose import PART_OF, RESTATES, SHARE, ProseFigure, prose_figures, withdrawal_cell
 from ..model import CheckResult, NarrativeFigure, Report
-from ..transform.narrative import DISPOSITION, FULLWIDTH_TO_ASCII, PERCENTAGE, SHARE_GROUPS, figures_of, other_cell
+from ..transform.narrative import FULLWIDTH_TO_ASCII, PERCENTAGE, figures_of
 from ..transform.recover import NARRATIVE_TOTAL
 
 NARRATIVE_VS_TABLE = "narrative_vs_table"
@@ -24,11 +24,6 @@ NARRATIVE_GROWTH = "narrative_growth"  # year-on-year growth of requests, agains
 # Checks against the tables
 
 
-def _group_rows(report: Report) -> dict[str, list[str]]:
-    rows = codebook.disposition_rows(report.format_version or codebook.FORMAT_2021, one_row_other=report.one_row_other)
-    return {share: [e.code for e in rows if e.group in groups] for share, groups in SHARE_GROUPS.items()}
-
-
 def _table_sum(report: Report, section: str, cells: list[tuple[str, str]]) -> tuple[float | None, list[str]]:
     """Sum of table cells, or None with the names of the cells that are not numbers."""
     values = [report.value(section, row, column) for row, column in cells]
@@ -36,24 +31,8 @@ def _table_sum(report: Report, section: str, cells: list[tuple[str, str]]) -> tu
     return (None if missing or not cells else sum(values)), missing
 
 
-def _restated(report: Report) -> dict[str, tuple[str, list[tuple[str, str]]]]:
-    """Prose key -> (table section, the cells whose sum it restates)."""
-    litigation = ("litigation_direct", "litigation_after_reconsideration")
-    restated: dict[str, tuple[str, list[tuple[str, str]]]] = {
-        "requests_received": ("requests", [("new_requests", "total")]),
-        "requests_answered": ("requests", [("total_processed", "total")]),
-        "carried_over": ("requests", [("carried_over", "total")]),
-        "carried_forward": ("requests", [("carried_forward", "total")]),
-        "reconsideration_cases": ("review_litigation", [("reconsideration", "total")]),
-        "litigation_cases": ("review_litigation", [(p, "total") for p in litigation]),
-        "corrected_cases": ("review_litigation", [(p, "corrected") for p in codebook.proceedings()]),
-    }
-    for outcome in ("corrected", "upheld", "other", "pending"):
-        restated[f"reconsideration_{outcome}"] = ("review_litigation", [("reconsideration", outcome)])
-        restated[f"litigation_{outcome}"] = ("review_litigation", [(p, outcome) for p in litigation])
-    for share, rows in _group_rows(report).items():
-        restated[DISPOSITION + share] = ("requests", [(row, "total") for row in rows])
-    return restated
+def _cells_of(report: Report, figure: ProseFigure) -> tuple[tuple[str, str], ...]:
+    return figure.table_cells(report.format_version, one_row_other=report.one_row_other)
 
 
 def _quote(figure: NarrativeFigure) -> str:
@@ -86,7 +65,7 @@ def _compare(report: Report, figure: NarrativeFigure, section: str, cells: list[
 
 
 def _withdrawn_bound(report: Report, figure: NarrativeFigure) -> CheckResult:
-    row, column = other_cell(report)
+    row, column = withdrawal_cell(report.format_version, one_row_other=report.one_row_other)
     bound = report.value("requests", row, column)
     where = f"narrative.withdrawn <= requests.{row}.{column}"
     if bound is None or figure.value is None:
@@ -109,14 +88,14 @@ def rounded_share(numerator: float, denominator: float, decimals: int) -> float:
     return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
-def _percentage(report: Report, figure: NarrativeFigure, rows: list[str]) -> CheckResult:
+def _percentage(report: Report, figure: NarrativeFigure, share_of: ProseFigure) -> CheckResult:
     share = figure.key.removeprefix(PERCENTAGE)
-    cells = [(row, "total") for row in rows]
-    numerator, missing = _table_sum(report, "requests", cells)
-    denominator = report.value("requests", "total_processed", "total")
+    numerator, missing = _table_sum(report, share_of.section, list(_cells_of(report, share_of)))
+    denominator_cells = share_of.denominator(report.format_version, one_row_other=report.one_row_other)
+    denominator, _ = _table_sum(report, share_of.section, list(denominator_cells))
     where = f"narrative.{figure.key}"
     if numerator is None or not denominator or figure.value is None:
-        missing = missing + ([] if denominator else ["requests.total_processed.total"])
+        missing = missing + ([] if denominator else [f"{share_of.section}.{r}.{c}" for r, c in denominator_cells])
         detail = "not evaluable: " + ", ".join(missing) + "; prose " + _quote(figure)
         return CheckResult(report.report_id, NARRATIVE_PERCENTAGE, where, None, figure.value, None, detail)
     table = rounded_share(numerator, denominator, _decimals(figure.raw))
@@ -130,18 +109,20 @@ def _percentage(report: Report, figure: NarrativeFigure, rows: list[str]) -> Che
 
 
 def narrative_checks(report: Report) -> list[CheckResult]:
-    """Every prose figure against the table figure it restates; percentages recomputed to the printed precision."""
-    figures = figures_of(report)
-    restated = _restated(report)
-    rows = _group_rows(report)
+    """Every prose figure against the table cells it speaks of (codebook/prose_figures.csv): restated counts
+    compared, percentages recomputed to the printed precision, withdrawals bounded by the row that holds them."""
+    mapping = prose_figures()
     results = []
-    for key, figure in figures.items():
-        if key in restated:
-            results.append(_compare(report, figure, *restated[key]))
-        elif key == "withdrawn":
+    for key, figure in figures_of(report).items():
+        known = mapping.get(key)
+        if known is None:
+            continue
+        if known.relation == RESTATES:
+            results.append(_compare(report, figure, known.section, list(_cells_of(report, known))))
+        elif known.relation == PART_OF:
             results.append(_withdrawn_bound(report, figure))
-        elif key.startswith(PERCENTAGE):
-            results.append(_percentage(report, figure, rows[key.removeprefix(PERCENTAGE).removesuffix("_share")]))
+        elif known.relation == SHARE:
+            results.append(_percentage(report, figure, known))
     return results
 
 
