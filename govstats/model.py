@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-# Cell status: what was printed in the cell.
-VALUE = "value"  # a number
-BLANK = "blank"  # an empty cell: missing, never zero
-SLASH = "slash"  # printed "/"
-DASH = "dash"  # printed "-" (or "—")
-MISSING = "missing"  # the row or table is not in the document (e.g. truncated)
-UNREADABLE = "unreadable"  # text is there but could not be read into this cell; the printed run is kept
-AMBIGUOUS = "ambiguous"  # several readings fit; candidates are listed, none is chosen
 
-# How a value was obtained.
-TABLE = "table"
-RECOVERED = "recovered"
-NARRATIVE = "narrative"
-PROXY = "proxy"
+class Status(StrEnum):
+    """What was printed in a cell."""
+
+    VALUE = "value"  # a number
+    BLANK = "blank"  # an empty cell: missing, never zero
+    SLASH = "slash"  # printed "/"
+    DASH = "dash"  # printed "-" (or "—")
+    MISSING = "missing"  # the row or table is not in the document (e.g. truncated)
+    UNREADABLE = "unreadable"  # text is there but could not be read into this cell; the printed run is kept
+    AMBIGUOUS = "ambiguous"  # several readings fit; candidates are listed, none is chosen
+
+
+class Method(StrEnum):
+    """How a value was obtained, from the most direct to the least (the order analyses use to mark values)."""
+
+    TABLE = "table"  # read from the table as printed
+    RECOVERED = "recovered"  # fixed from a garbled run by the identities named with it
+    NARRATIVE = "narrative"  # a figure printed in the prose
+    PROXY = "proxy"  # an upper bound from another cell, only when asked for
+
+
+# The members by their short names, as the modules use them.
+VALUE, BLANK, SLASH, DASH, MISSING, UNREADABLE, AMBIGUOUS = Status
+TABLE, RECOVERED, NARRATIVE, PROXY = Method
 
 
 @dataclass(frozen=True)
@@ -51,10 +63,10 @@ class Cell:
     """One value as printed, with its provenance. A printed number is never changed."""
 
     value: float | int | None
-    status: str = VALUE
+    status: Status = VALUE
     raw: str = ""
     location: str = ""
-    method: str = TABLE
+    method: Method = TABLE
     note: str | None = None
     candidates: tuple = ()  # for AMBIGUOUS cells: every value that fits
     identities: tuple[str, ...] = ()  # for RECOVERED cells: the identities that fixed the value

@@ -10,33 +10,9 @@ from .. import codebook
 from ..model import AMBIGUOUS, MISSING, NARRATIVE, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, CheckResult, Report
 from ..transform.narrative import figures_of, ordered_keys
 from ..transform.workplan import WorkPlan
+from . import schema
 
-PROVENANCE = ["status", "raw", "note", "source_file", "location", "method", "identities", "candidates"]
-REPORT_COLUMNS = [
-    "report_id",
-    "source_file",
-    "flavor",
-    "document",
-    "agency",
-    "level",
-    "scope",
-    "region",
-    "parent",
-    "year",
-    "format_version",
-    "title",
-    "sha256",
-    "status",
-    "error",
-    "cells_table",
-    "cells_recovered",
-    "cells_ambiguous",
-    "cells_narrative",
-    "cells_unreadable",
-    "cells_missing",
-    "problems",
-]
-CHECK_COLUMNS = ["report_id", "check", "where", "expected", "found", "passed", "detail"]
+REPORT_COLUMNS = schema.columns("reports")  # derived from schema.csv, for callers that fill a record
 
 
 def _provenance(report: Report, cell: Cell) -> dict:
@@ -50,16 +26,6 @@ def _provenance(report: Report, cell: Cell) -> dict:
         "identities": "|".join(cell.identities),
         "candidates": "|".join(str(c) for c in cell.candidates),
     }
-
-
-def _frame(records: list[dict], columns: list[str], value_dtype: str) -> pd.DataFrame:
-    """Build column by column: much faster than from_records followed by astype, for the small per-file frames."""
-    return pd.DataFrame(
-        {
-            column: pd.array([r[column] for r in records], dtype=value_dtype if column == "value" else "string")
-            for column in columns
-        }
-    )
 
 
 def requests_frame(reports: Iterable[Report]) -> pd.DataFrame:
@@ -76,7 +42,7 @@ def requests_frame(reports: Iterable[Report]) -> pd.DataFrame:
         for row, columns in report.requests.items()
         for applicant, cell in columns.items()
     ]
-    return _frame(records, ["report_id", "row", "group", "applicant", "value", *PROVENANCE], "Int64")
+    return schema.records_frame("requests", records)
 
 
 def review_frame(reports: Iterable[Report]) -> pd.DataFrame:
@@ -92,7 +58,7 @@ def review_frame(reports: Iterable[Report]) -> pd.DataFrame:
         for proceeding, outcomes in report.review_litigation.items()
         for outcome, cell in outcomes.items()
     ]
-    return _frame(records, ["report_id", "proceeding", "outcome", "value", *PROVENANCE], "Int64")
+    return schema.records_frame("review_litigation", records)
 
 
 def proactive_frame(reports: Iterable[Report]) -> pd.DataFrame:
@@ -108,17 +74,11 @@ def proactive_frame(reports: Iterable[Report]) -> pd.DataFrame:
         for item, measures in report.proactive.items()
         for measure, cell in measures.items()
     ]
-    return _frame(records, ["report_id", "item", "measure", "value", *PROVENANCE], "Float64")
+    return schema.records_frame("proactive", records)
 
 
 def checks_frame(results: Iterable[CheckResult]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records([r.__dict__ for r in results], columns=CHECK_COLUMNS)
-    for column in ("expected", "found"):
-        frame[column] = pd.array(frame[column].tolist(), dtype="Float64")
-    frame["passed"] = pd.array(frame["passed"].tolist(), dtype="boolean")
-    for column in ("report_id", "check", "where", "detail"):
-        frame[column] = frame[column].astype("string")
-    return frame
+    return schema.records_frame("checks", [result.__dict__ for result in results])
 
 
 def cell_counts(report: Report) -> dict[str, int]:
@@ -172,54 +132,42 @@ def select_documents(
 
 
 def reports_frame(records: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            column: pd.array(
-                [r[column] for r in records],
-                dtype="Int64" if column == "year" or column.startswith("cells_") else "string",
-            )
-            for column in REPORT_COLUMNS
-        }
-    )
+    return schema.records_frame("reports", records)
+
+
+def report_row(**known) -> dict:
+    """A ``reports`` record with the given fields and every other field empty."""
+    return dict.fromkeys(schema.columns("reports")) | known
 
 
 def narrative_frame(reports: Iterable[Report]) -> pd.DataFrame:
     """The tidy `narrative` table: one row per prose figure, reports in report_id order, keys in KEY_ORDER."""
-    columns = ["report_id", "key", "value", "unit", "sentence", "location", "method"]
-    rows = []
+    records = []
     for report in sorted(reports, key=lambda r: r.report_id):
         found = figures_of(report)
         for key in ordered_keys(found):
             figure = found[key]
-            rows.append((report.report_id, key, figure.value, figure.unit, figure.sentence, figure.location, NARRATIVE))
-    frame = pd.DataFrame(rows, columns=columns)
-    frame["value"] = frame["value"].astype("Float64")
-    for column in columns:
-        if column != "value":
-            frame[column] = frame[column].astype("string")
-    return frame
+            records.append(
+                {
+                    "report_id": report.report_id,
+                    "key": key,
+                    "value": figure.value,
+                    "unit": figure.unit,
+                    "sentence": figure.sentence,
+                    "location": figure.location,
+                    "method": NARRATIVE,
+                }
+            )
+    return schema.records_frame("narrative", records)
 
 
-# ------------------------------------------------------------------------------------------------ tidy frames
-
-_TASK_COLUMNS = {
-    "report_id": "string",
-    "task": "Int64",
-    "section": "string",
-    "name": "string",
-    "content": "string",
-    "deadline": "string",
-    "deadline_kind": "string",
-    "deadline_month": "Int64",
-    "location": "string",
-}
-_UNIT_COLUMNS = {"report_id": "string", "task": "Int64", "unit": "string", "location": "string"}
+# ------------------------------------------------------------------------------------------------ work plans
 
 
-def _sorted_frame(rows: list[dict], columns: dict[str, str], order: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(columns)).astype(columns)
-    # A stable sort keeps the printed order of units within a task.
-    return frame.sort_values(order, kind="stable").reset_index(drop=True)
+def _sorted_frame(table: str, records: list[dict]) -> pd.DataFrame:
+    # A stable sort by the key's first two fields keeps the printed order of units within a task.
+    frame = schema.records_frame(table, records)
+    return frame.sort_values(schema.primary_key(table)[:2], kind="stable").reset_index(drop=True)
 
 
 def tasks_frame(plans: Iterable[WorkPlan]) -> pd.DataFrame:
@@ -240,7 +188,7 @@ def tasks_frame(plans: Iterable[WorkPlan]) -> pd.DataFrame:
         for plan in plans
         for task in plan.tasks
     ]
-    return _sorted_frame(rows, _TASK_COLUMNS, ["report_id", "task"])
+    return _sorted_frame("work_plan_tasks", rows)
 
 
 def task_units_frame(plans: Iterable[WorkPlan]) -> pd.DataFrame:
@@ -251,4 +199,4 @@ def task_units_frame(plans: Iterable[WorkPlan]) -> pd.DataFrame:
         for task in plan.tasks
         for unit in task.units
     ]
-    return _sorted_frame(rows, _UNIT_COLUMNS, ["report_id", "task"])
+    return _sorted_frame("work_plan_task_units", rows)
