@@ -151,3 +151,97 @@ class CheckResult:
     found: float | None
     passed: bool | None
     detail: str = ""
+
+
+# ---------------------------------------------------------------------------------- work plans (政务公开工作要点)
+
+
+@dataclass(frozen=True)
+class TaskUnit:
+    """One responsible unit (责任单位) of a task, as printed with wraps joined, and the lines it stands on."""
+
+    name: str
+    location: str
+
+
+@dataclass
+class Task:
+    """One row of the task table. ``location`` spans the row; each field has its own location as well.
+
+    ``name_inherited`` is true when the row's 任务名称 cell was blank (merged) and the name continues the one
+    above; ``name_location`` then points at the lines where that name is printed.
+    """
+
+    number: int
+    section: str | None
+    name: str | None
+    content: str
+    units: list[TaskUnit]
+    deadline: str | None
+    deadline_kind: str | None
+    deadline_month: int | None
+    location: str
+    number_location: str = ""
+    section_location: str = ""
+    name_location: str = ""
+    content_location: str = ""
+    deadline_location: str = ""
+    name_inherited: bool = False
+
+    @property
+    def unit_names(self) -> list[str]:
+        """The responsible units' names, in printed order."""
+        return [unit.name for unit in self.units]
+
+
+@dataclass(frozen=True)
+class BodyPoint:
+    """A numbered point (``12.``) of the plan's body, with its chapter and sub-heading."""
+
+    number: int
+    section: str | None
+    heading: str | None
+    location: str
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    """A chapter of the plan (``一、…``) as printed in the task table, and the tasks under it."""
+
+    title: str
+    first_task: int | None
+    last_task: int | None
+    location: str
+
+
+@dataclass
+class WorkPlan:
+    """A 政务公开工作要点: metadata, the task table, the body's points, checks and reading problems.
+
+    ``metadata_location`` gives the line of every metadata value (agency, doc_number, issued, title).
+    ``report_id`` defaults to the file name; a build may set it to the path relative to its raw folder.
+    """
+
+    source: str
+    report_id: str
+    flavor: str = "text"
+    document: str = "work_plan"
+    agency: str | None = None
+    region: str | None = None
+    year: int | None = None
+    title: str | None = None
+    doc_number: str | None = None
+    issued: str | None = None  # ISO date, e.g. "2024-04-10"
+    metadata_location: dict[str, str] = field(default_factory=dict)
+    sections: list[PlanSection] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+    body_points: list[BodyPoint] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def task(self, number: int) -> Task:
+        """The task with this number (KeyError when the table has none)."""
+        for task in self.tasks:
+            if task.number == number:
+                return task
+        raise KeyError(number)

@@ -13,14 +13,13 @@ import pytest
 from govstats.analysis import workload as workplan
 from govstats.dataset.tidy import task_units_frame, tasks_frame
 from govstats.extract.text import lines_of, read_text
-from govstats.model import SourceText
+from govstats.model import SourceText, WorkPlan
 from govstats.transform.workplan import (
     AS_CITY_DIRECTS,
     BY_END_OF_MONTH,
     DEADLINE_KINDS,
     UNIT_SUFFIXES,
     WHOLE_YEAR,
-    WorkPlan,
     is_work_plan,
     normalise_deadline,
     read_work_plan,

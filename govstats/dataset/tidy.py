@@ -7,9 +7,20 @@ from collections.abc import Iterable
 import pandas as pd
 
 from .. import codebook
-from ..model import AMBIGUOUS, MISSING, NARRATIVE, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, CheckResult, Report
+from ..model import (
+    AMBIGUOUS,
+    MISSING,
+    NARRATIVE,
+    RECOVERED,
+    TABLE,
+    UNREADABLE,
+    VALUE,
+    Cell,
+    CheckResult,
+    Report,
+    WorkPlan,
+)
 from ..transform.narrative import figures_of, ordered_keys
-from ..transform.workplan import WorkPlan
 from . import schema
 
 REPORT_COLUMNS = schema.columns("reports")  # derived from schema.csv, for callers that fill a record

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..model import CheckResult
-from ..transform.workplan import BodyPoint, Task, WorkPlan, squeeze_spaces
+from ..model import BodyPoint, CheckResult, Task, WorkPlan
+from ..transform.workplan import squeeze_spaces
 
 # Check names: the body's numbered points against the table's tasks.
 TASK_COUNT = "work_plan_task_count"
