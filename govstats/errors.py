@@ -44,7 +44,9 @@ class TruncatedTable(GovstatsError):
     reason = "truncated table"
 
 
-class DamagedFile(GovstatsError):
+class DamagedFile(UnknownFormat):
+    """A file of a known format whose bytes are cut or changed (a truncated DOCX): still not a format we can read."""
+
     reason = "damaged file"
 
 

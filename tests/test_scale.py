@@ -193,7 +193,10 @@ def test_a_rebuild_replaces_stale_tables_and_keeps_foreign_files(corpus, serial,
     shutil.copytree(serial[0], out)
     (out / "obsolete_table.parquet").write_bytes(b"from an older build")
     manifest = out / outdir.MANIFEST  # an older build that wrote a table this one does not
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"build_log.txt"', '"build_log.txt", "obsolete_table.parquet"'), encoding="utf-8")
+    listed = manifest.read_text(encoding="utf-8").replace(
+        '"build_log.txt"', '"build_log.txt", "obsolete_table.parquet"', 1
+    )
+    manifest.write_text(listed, encoding="utf-8")
     (out / "README.md").write_text("notes", encoding="utf-8")
     build(corpus, out)
     assert not (out / "obsolete_table.parquet").exists()

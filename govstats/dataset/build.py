@@ -39,8 +39,8 @@ from ..validate.prose import narrative_corpus_checks
 from . import outdir, tidy
 from .limits import DEFAULT_LIMITS, Limits
 from .parallel import LogEntry, Outcome, arrow_table, log_entry, result_tables, run_files, skip_line
-from .survey import survey
 from .pipeline import Processed, process_file
+from .survey import survey
 
 TABLES = ("reports", "requests", "review_litigation", "proactive", "checks")
 LOG_NAME = "build_log.txt"
@@ -277,7 +277,8 @@ def _log_text(entries: list[LogEntry], skipped: list[tuple[str, str]] = ()) -> s
 
 def _check_folders(raw_dir: Path, out_dir: Path, cache_dir: Path | None) -> None:
     if not raw_dir.is_dir():
-        raise UsageError(f"{raw_dir}: raw data folder not found" if not raw_dir.exists() else f"{raw_dir}: not a folder")
+        missing = not raw_dir.exists()
+        raise UsageError(f"{raw_dir}: raw data folder not found" if missing else f"{raw_dir}: not a folder")
     if not os.access(raw_dir, os.R_OK | os.X_OK):
         raise UsageError(f"{raw_dir}: the raw data folder cannot be read")
     raw, out = raw_dir.resolve(), out_dir.resolve()

@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import __version__
-from ..model import VALUE, Cell, CheckResult, NarrativeFigure, Report
+from ..model import Cell, CheckResult, NarrativeFigure, Report
 from ..validate.checks import CorpusSummary, report_checks
 from ..validate.prose import narrative_checks
 from .limits import Limits
@@ -171,16 +171,16 @@ def report_from_tables(result: Processed) -> Report:
     for section, key in (("requests", ("row", "applicant")), ("review_litigation", ("proceeding", "outcome"))):
         frame = result.tables.get(section)
         cells: dict[str, dict[str, Cell]] = {}
-        for row, column, value, status in zip(frame[key[0]], frame[key[1]], frame["value"], frame["status"]):
+        columns = (frame[key[0]], frame[key[1]], frame["value"], frame["status"])
+        for row, column, value, status in zip(*columns, strict=True):
             number = None if pd.isna(value) else int(value)
             cells.setdefault(row, {})[column] = Cell(number, status=status)
         setattr(report, section, cells)
     report.one_row_other = "other" in report.requests
     narrative = result.tables.get("narrative")
     if narrative is not None:
-        for key, value, unit, sentence, location in zip(
-            narrative["key"], narrative["value"], narrative["unit"], narrative["sentence"], narrative["location"]
-        ):
+        columns = [narrative[name] for name in ("key", "value", "unit", "sentence", "location")]
+        for key, value, unit, sentence, location in zip(*columns, strict=True):
             number = None if pd.isna(value) else (int(value) if float(value).is_integer() else float(value))
             report.narrative[key] = NarrativeFigure(key, number, unit, sentence, location)
     return report
@@ -213,9 +213,9 @@ def consistent(result: Processed) -> bool:
     summary = result.summary
     if summary is None:
         return False
-    return all(
-        report.value(*cell.split(".", 2)) == value for cell, value in summary.cells.items()
-    ) and all(key in report.narrative and report.narrative[key].value == f.value for key, f in summary.narrative.items())
+    cells = all(report.value(*cell.split(".", 2)) == value for cell, value in summary.cells.items())
+    figures = report.narrative
+    return cells and all(key in figures and figures[key].value == f.value for key, f in summary.narrative.items())
 
 
 # --- the folder of entries ----------------------------------------------------------------------------------------

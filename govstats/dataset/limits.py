@@ -49,8 +49,11 @@ def _mb(size: int) -> str:
 def read_bounded(path, name: str, limits: Limits) -> bytes:
     """The file's bytes, never more than the limit in memory (a file that grows while read is caught too)."""
     with open(path, "rb") as handle:
-        limits.check_size(name, os.fstat(handle.fileno()).st_size)
-        data = handle.read(limits.max_bytes + 1)
+        size = os.fstat(handle.fileno()).st_size
+        limits.check_size(name, size)
+        data = handle.read(size + 1)  # not max_bytes + 1: read() sets aside all it is allowed to read
+        if len(data) > size:  # it grew while being read (or stat could not tell: a pipe)
+            data += handle.read(limits.max_bytes + 1 - len(data))
     limits.check_size(name, len(data))
     return data
 

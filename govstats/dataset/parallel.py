@@ -151,7 +151,7 @@ def run_one(path: str, name: str, cache: Cache | None, limits: Limits = DEFAULT_
         hit = cache.get(key) if key else None
     result = hit or process_file(path, name, limits).lean()
     if cache is not None and key and hit is None and result.sha256 and not _timed_out(result):
-        with contextlib.suppress(OSError, TypeError, ValueError):  # a full or read-only cache costs speed, never the build
+        with contextlib.suppress(OSError, TypeError, ValueError):  # a full or read-only cache costs speed only
             cache.put(key, result)
     return prepare(result, start, hit is not None)
 

@@ -15,7 +15,7 @@ import pandas as pd
 from ..errors import DamagedFile, EncryptedFile, GovstatsError, UnknownFormat, encrypted_pdf, stable_text
 from ..extract import read_source
 from ..extract.docx import check_package_size
-from ..extract.text import simplified_line, simplified
+from ..extract.text import simplified, simplified_line
 from ..model import MISSING, UNREADABLE, CheckResult, Report, SourceText
 from ..transform.detect import WORK_PLAN, document_type
 from ..transform.narrative import extract_narrative, narrative_review_cells, narrative_totals

@@ -47,15 +47,21 @@ def survey(raw_dir: Path) -> Survey:
     while pending:
         folder = pending.pop()
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            entries = sorted(list_folder(folder), key=lambda e: e.name)
         except OSError as error:
-            found.skipped.append((report_id(_relative(folder, raw_dir)), f"unreadable folder ({error.strerror or error})"))
+            why = f"unreadable folder ({error.strerror or type(error).__name__})"
+            found.skipped.append((report_id(_relative(folder, raw_dir)), why))
             continue
         for entry in entries:
             _sort_entry(Path(entry.path), entry, raw_dir, root, found, pending)
     found.documents.sort(key=lambda path: path.relative_to(raw_dir).as_posix())
     found.skipped.sort()
     return found
+
+
+def list_folder(folder: Path) -> list[os.DirEntry]:
+    with os.scandir(folder) as entries:
+        return list(entries)
 
 
 def _relative(path: Path, raw_dir: Path) -> str:
