@@ -4,9 +4,10 @@ Scale: files are parsed in worker processes (``jobs``) or on a Dask cluster, thr
 their rows are streamed to per-table spool files on disk, so memory stays flat however large the corpus; only the
 small per-file summaries that the corpus-wide checks need are kept. The final tables are written from the spool.
 
-Safety: the new dataset is written into a private folder beside ``out_dir`` and swapped in at the end (one atomic
-exchange on Linux), so an interrupted or failed build leaves the previous dataset as it was. ``data/raw/`` is only
-ever read. Outputs are deterministic (same inputs → byte-identical files, whatever ``jobs``, scheduler or cache).
+Safety: the new dataset is written into a private folder beside ``out_dir`` and swapped in at the end, under a
+lock, keeping whatever in ``out_dir`` govstats did not write (``outdir``); an interrupted or failed build leaves the
+previous dataset as it was. ``data/raw/`` is only ever read, and every entry under it is accounted for in the log
+(``survey``). Outputs are deterministic (same inputs → byte-identical files, whatever ``jobs``, scheduler or cache).
 
 Layout: ``<table>.csv`` is one file; ``<table>.parquet`` is one file whose rows are ordered by year (the year of
 the report they come from, then report_id) with row groups that never span two years, or, with

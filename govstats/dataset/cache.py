@@ -247,9 +247,7 @@ class Cache:
 
     def put(self, key: str, result: Processed) -> None:
         path = self._path(key)
-        if not self.folder.exists():
-            self.folder.mkdir(parents=True, mode=0o700)
-            os.chmod(self.folder, 0o700)  # whatever the umask
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # private when govstats creates it
         path.parent.mkdir(exist_ok=True, mode=0o700)
         body = _encode(result.lean())
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
