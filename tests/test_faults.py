@@ -305,7 +305,7 @@ def test_a_text_file_over_the_size_limit_is_an_error_row_read_no_further(tmp_pat
     assert (
         reports_of(tmp_path / "out")
         .loc["huge.txt", "error"]
-        .startswith("huge.txt: too large: the file is 2.3 MB, over the limit of 1.0 MB (--max-file-mb)")
+        .startswith("huge.txt: too large: the file is 2.3 MB, over the limit of 1 MB (--max-file-mb)")
     )
     assert peak < 64 * 2**20
 
@@ -318,7 +318,7 @@ def test_a_200_mb_text_file_is_refused_by_the_default_limit_in_bounded_memory(tm
     result = process_file(path)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert result.error == "200mb.txt: too large: the file is 200.0 MB, over the limit of 50.0 MB (--max-file-mb)"
+    assert result.error == "200mb.txt: too large: the file is 200.0 MB, over the limit of 50 MB (--max-file-mb)"
     assert peak < 16 * 2**20
 
 

@@ -36,7 +36,7 @@ class Limits:
 
     def check_size(self, name: str, size: int, what: str = "the file") -> None:
         if size > self.max_bytes:
-            raise TooLarge(name, f"{what} is {_mb(size)}, over the limit of {_mb(self.max_bytes)} (--max-file-mb)")
+            raise TooLarge(name, f"{what} is {_mb(size)}, over the limit of {self.max_file_mb:g} MB (--max-file-mb)")
 
 
 DEFAULT_LIMITS = Limits()
