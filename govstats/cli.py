@@ -33,7 +33,7 @@ def _build(args: argparse.Namespace) -> int:
         limits=Limits(args.max_file_mb, args.file_timeout or None),
     )
     for error in summary.errors:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {escape_controls(error)}", file=sys.stderr)
     cached = f" ({summary.cached} from the cache)" if summary.cached else ""
     print(
         f"{summary.documents} documents{cached}, {summary.reports} parsed, {len(summary.errors)} not; "
@@ -66,7 +66,7 @@ def _parse(args: argparse.Namespace) -> int:
         raise UsageError(f"{report_id(str(path))}: no such file" if not path.exists() else f"{path}: not a file")
     result = process_file(path, path.name, Limits(args.max_file_mb, args.file_timeout or None))
     if result.error is not None:
-        print(f"error: {result.error}", file=sys.stderr)
+        print(f"error: {escape_controls(result.error)}", file=sys.stderr)
         return 2
     if result.report is None:  # a work plan: its tasks, not a report's tables
         print(json.dumps(work_plan_json(result), ensure_ascii=False, indent=1))
