@@ -178,13 +178,14 @@ def test_readme_named_reports_are_parsed_and_every_skipped_file_says_why(tmp_pat
     raw = raw_with(tmp_path, files)
     (raw / "sub").mkdir()
     (raw / "sub" / "README.txt").write_bytes(report)
+    (raw / "MANIFEST.txt").write_bytes(report)  # named as the corpus's manifest, but it holds a report
     summary = build(raw, tmp_path / "out")
     parsed = set(reports_of(tmp_path / "out").index)
-    assert {"ReadMe_2023年报告.txt", "sub/README.txt", BAOSHAN} == parsed and summary.reports == 3
+    assert {"ReadMe_2023年报告.txt", "sub/README.txt", "MANIFEST.txt", BAOSHAN} == parsed and summary.reports == 4
     log = log_of(tmp_path / "out")
     assert "SKIP  README.md: documentation" in log
     assert "SKIP  .hidden.txt: hidden file" in log
-    assert log[-1].startswith("TOTAL 3 documents, 2 skipped;")
+    assert log[-1].startswith("TOTAL 4 documents, 2 skipped;")
 
 
 def test_an_unreadable_subfolder_is_reported_in_the_log(tmp_path, monkeypatch):

@@ -35,13 +35,15 @@ import pyarrow.parquet as pq
 from ..codebook import codebook_frame
 from ..errors import UsageError
 from ..model import CheckResult
+from ..transform.detect import WORK_PLAN
 from ..validate.checks import corpus_checks
 from ..validate.prose import narrative_corpus_checks
 from . import outdir, tidy
 from .limits import DEFAULT_LIMITS, Limits
+from .names import report_id as printable_id
 from .parallel import LogEntry, Outcome, arrow_table, log_entry, result_tables, run_files, skip_line
 from .pipeline import Processed, process_file
-from .survey import survey
+from .survey import Survey, survey
 
 TABLES = ("reports", "requests", "review_litigation", "proactive", "checks")
 LOG_NAME = "build_log.txt"
@@ -67,7 +69,13 @@ class BuildSummary:
 
 def discover(raw_dir: Path) -> list[Path]:
     """Every document under the raw folder, in report_id order (see :func:`~govstats.dataset.survey.survey`)."""
-    return survey(Path(raw_dir)).documents
+    found = survey(Path(raw_dir))
+    documentation = found.documentation
+    return [path for path in found.documents if printable_id(_relative(path, raw_dir)) not in documentation]
+
+
+def _relative(path: Path, raw_dir: Path) -> str:
+    return path.relative_to(raw_dir).as_posix()
 
 
 def process_corpus(raw_dir: Path, jobs: int = 1) -> list[Processed]:
@@ -312,11 +320,24 @@ def _format_of(report_id: str) -> str:
     return Path(report_id).suffix.lower().lstrip(".") or "none"
 
 
-def _stream(outcomes: Iterable[Outcome], spool: Spool, entries: dict[str, LogEntry], bar) -> tuple[_Tally, list]:
-    """Spool each file's rows (made ready by the worker) as they come; keep its log entry and corpus summary."""
+def _gives_a_document(outcome: Outcome) -> bool:
+    """An annual report, or a work plan with tasks (a README that describes a work plan mentions its title)."""
+    if outcome.result.kind == "annual_report":
+        return True
+    tasks = outcome.tables.get("work_plan_tasks")
+    return outcome.result.kind == WORK_PLAN and tasks is not None and tasks.num_rows > 0
+
+
+def _stream(outcomes: Iterable[Outcome], spool: Spool, entries: dict[str, LogEntry], bar, found: Survey):
+    """Spool each file's rows (made ready by the worker) as they come; keep its log entry and corpus summary.
+    The corpus's README that gives no document is not one: it is skipped as documentation."""
     tally, summaries = _Tally(), []
     for outcome in outcomes:
         result = outcome.result
+        if result.report_id in found.documentation and not _gives_a_document(outcome):
+            found.skipped.append((result.report_id, "documentation"))
+            bar.update()
+            continue
         for name, table in outcome.tables.items():
             spool.add(name, outcome.year, table)
         entries[result.report_id] = outcome.log
@@ -399,7 +420,7 @@ def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout,
     entries: dict[str, LogEntry] = {}
     with _progress(len(tasks), progress) as bar:
         outcomes = run_files(tasks, jobs, cache_dir, scheduler, dask_address, limits=limits)
-        tally, summaries = _stream(outcomes, spool, entries, bar)
+        tally, summaries = _stream(outcomes, spool, entries, bar, found)
     _spool_corpus_checks(spool, summaries, entries)
     write_spooled(spool, staging, layout)
     shutil.rmtree(spool_dir)

@@ -4,11 +4,14 @@ Every entry is accounted for in ``build_log.txt``. A file is a document unless i
 what the log says after ``SKIP``):
 
 - ``hidden file`` / ``hidden folder``: a name starting with ``.`` (editors' and version control's files);
-- ``documentation``: the corpus's own description at the top of the raw folder, a file named ``README`` or
-  ``MANIFEST`` with any extension (``README.md``, ``MANIFEST.tsv``). A file whose name merely starts so
-  (``ReadMe_2023年报告.txt``), or a README in a subfolder, is a document like any other;
+- ``documentation``: the corpus's own description at the top of the raw folder — a file named ``README`` or
+  ``MANIFEST`` with any extension (``README.md``, ``MANIFEST.tsv``) *that is not a report*: such a file is read
+  like any other (``documentation`` lists it) and skipped only if it gives neither an annual report nor a work
+  plan with tasks. A file whose name
+  merely starts so (``ReadMe_2023年报告.txt``), or a README in a subfolder, is a document like any other;
 - ``symlink outside the raw folder``: a link whose target is not under raw (its target is never read);
 - ``symlink to a folder``: folders are walked by their own path only (no cycles, no file read twice);
+- ``broken symlink``: a link to nothing;
 - ``unreadable folder (…)``: a folder that cannot be listed, with the system's reason;
 - ``not a regular file``: a FIFO, socket or device (reading one could block or never end).
 """
@@ -28,6 +31,7 @@ DOCUMENTATION_STEMS = ("README", "MANIFEST")
 class Survey:
     documents: list[Path] = field(default_factory=list)  # in report_id order
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (report id, why), in report id order
+    documentation: set[str] = field(default_factory=set)  # report ids of documents that may be the corpus's README
 
 
 def _is_documentation(relative: str) -> bool:
@@ -91,6 +95,6 @@ def _sort_entry(path: Path, entry: os.DirEntry, raw_dir: Path, root: Path, found
     except OSError as error:
         return skip(f"cannot be examined ({error.strerror or error})")
     if _is_documentation(relative):
-        return skip("documentation")
+        found.documentation.add(report_id(relative))
     found.documents.append(path)
     return None
