@@ -75,10 +75,10 @@ def stable_text(text: str) -> str:
 _PASSWORD_ERRORS = ("PDFPasswordIncorrect", "PDFEncryptionError", "FileNotDecryptedError")
 
 
-def encrypted_pdf(data: bytes, error: BaseException) -> bool:
-    """Whether a PDF reader failed because the file is encrypted: the file declares an ``/Encrypt`` dictionary, or
-    the reader's error (or one it was raised from) is a password error. Reader-independent: pdfplumber/pdfminer,
-    pypdf and pdfium all come down to one of these."""
+def encrypted_pdf(data: bytes, error: BaseException, *, reader_failed: bool = True) -> bool:
+    """Whether a PDF could not be read because it is encrypted: the error (or one it was raised from) is a password
+    error, or — when ``reader_failed``, i.e. the PDF reader itself gave up — the file declares an ``/Encrypt``
+    dictionary. Reader-independent: pdfplumber/pdfminer, pypdf and pdfium all come down to one of these."""
     if not data.lstrip().startswith(b"%PDF"):
         return False
     chain: BaseException | None = error
@@ -87,4 +87,4 @@ def encrypted_pdf(data: bytes, error: BaseException) -> bool:
         if type(chain).__name__ in _PASSWORD_ERRORS or "password" in text or "encrypt" in text:
             return True
         chain = chain.__cause__ or chain.__context__
-    return b"/Encrypt" in data
+    return reader_failed and b"/Encrypt" in data

@@ -116,7 +116,7 @@ def process_file(path: str | Path, name: str | None = None, limits: Limits = DEF
     except MemoryError:
         return Processed(name, sha256, "error", error=f"{name}: too large to read in memory")
     except Exception as error:  # noqa: BLE001 - a bug must not cost the rest of the batch; reported with the name
-        if encrypted_pdf(data, error):
+        if encrypted_pdf(data, error, reader_failed=False):  # a password error that escaped the reader
             return Processed(name, sha256, "error", error=str(_encrypted(name)))
         return Processed(name, sha256, "error", error=_internal(name, error))
 
