@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from conftest import RAW, ROOT
 
@@ -243,13 +242,15 @@ def _tamper(entry: Path, new_value: int, sign: bool) -> None:
     """Change Jinshan's 550 new requests in a cache entry, as someone able to write the cache folder would."""
     signature, _, body = entry.read_bytes().partition(b"\n")
     document = json.loads(body)
-    table = pq.read_table(io.BytesIO(base64.b64decode(document["tables"]["requests"]))).to_pandas()
+    table = pa.ipc.open_stream(base64.b64decode(document["tables"]["requests"])).read_all().to_pandas()
     where = (table.row == "new_requests") & (table.applicant == "total")
     assert table.loc[where, "value"].tolist() == [550]
     table.loc[where, "value"] = new_value
-    sink = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink)
-    document["tables"]["requests"] = base64.b64encode(sink.getvalue()).decode()
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, arrow.schema) as writer:
+        writer.write_table(arrow)
+    document["tables"]["requests"] = base64.b64encode(sink.getvalue().to_pybytes()).decode()
     body = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
     if sign:  # even with the signing key, the re-run checks give it away
         signature = cache_module.Cache(entry.parent.parent)._signature(body)

@@ -1,9 +1,10 @@
 """A content-hash cache of per-file results, so a rebuild parses only the files that changed. It runs nothing.
 
 An entry is one file's result as data only: JSON (its kind, error, checks and corpus summary) with each of its
-tables as Parquet bytes (base64). Nothing is unpickled or evaluated on load, so a planted entry cannot run code:
-the worst it can be is wrong, and wrong is caught three ways, each of which turns the entry into a miss (the file is
-parsed again, and the entry rewritten):
+tables as Arrow IPC bytes (base64), read back as the very Arrow tables the build spools (no pandas round trip).
+Nothing is unpickled or evaluated on load, so a planted entry cannot run code: the worst it can be is wrong, and
+wrong is caught three ways, each of which turns the entry into a miss (the file is parsed again, and the entry
+rewritten):
 
 1. **Signed.** Each entry carries an HMAC-SHA256 of its bytes under a key kept outside the cache folder
    (``$GOVSTATS_CACHE_KEY``, default ``~/.config/govstats/cache.key``, created 0600). Anyone who can write the cache
@@ -26,7 +27,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import io
 import json
 import os
 import secrets
@@ -36,7 +36,6 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .. import __version__
 from ..model import Cell, CheckResult, NarrativeFigure, Report
@@ -101,14 +100,17 @@ def signing_key() -> bytes:
 # --- tables and checks as data ------------------------------------------------------------------------------------
 
 
-def _parquet(frame: pd.DataFrame) -> str:
-    sink = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink, compression="zstd")
-    return base64.b64encode(sink.getvalue()).decode("ascii")
+def _arrow(table: pd.DataFrame | pa.Table) -> str:
+    if isinstance(table, pd.DataFrame):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
 
 
-def _frame(encoded: str) -> pd.DataFrame:
-    return pq.read_table(io.BytesIO(base64.b64decode(encoded, validate=True))).to_pandas()
+def _table(encoded: str) -> pa.Table:
+    return pa.ipc.open_stream(base64.b64decode(encoded, validate=True)).read_all()
 
 
 def _check_record(check: CheckResult) -> dict:
@@ -139,7 +141,7 @@ def _encode(result: Processed) -> bytes:
         "error": result.error,
         "checks": [_check_record(check) for check in result.checks],
         "summary": _summary_record(result.summary),
-        "tables": {name: _parquet(frame) for name, frame in sorted(result.tables.items())},
+        "tables": {name: _arrow(table) for name, table in sorted(result.tables.items())},
     }
     return json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
@@ -149,7 +151,7 @@ def _decode(body: bytes) -> Processed | None:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         return None
     checks = [CheckResult(**record) for record in document["checks"]]
-    tables = {name: _frame(encoded) for name, encoded in document["tables"].items()}
+    tables = {name: _table(encoded) for name, encoded in document["tables"].items()}
     summary = _summary(document["summary"])
     result = Processed(
         str(document["report_id"]), str(document["sha256"]), str(document["kind"]), None, checks,
@@ -166,29 +168,29 @@ RECOMPUTED = ("row_sum", "column_balance", "disposition_sum", "review_sum", "nar
 
 def report_from_tables(result: Processed) -> Report:
     """The part of a report the identity and prose checks read, rebuilt from its long tables."""
-    reports = result.tables["reports"]
-    report = Report(source=result.report_id, format_version=_first(reports, "format_version"))
+    versions = _column(result.tables["reports"], "format_version")
+    report = Report(source=result.report_id, format_version=versions[0] if versions else None)
     for section, key in (("requests", ("row", "applicant")), ("review_litigation", ("proceeding", "outcome"))):
-        frame = result.tables.get(section)
+        table = result.tables[section]
         cells: dict[str, dict[str, Cell]] = {}
-        columns = (frame[key[0]], frame[key[1]], frame["value"], frame["status"])
+        columns = [_column(table, name) for name in (*key, "value", "status")]
         for row, column, value, status in zip(*columns, strict=True):
-            number = None if pd.isna(value) else int(value)
-            cells.setdefault(row, {})[column] = Cell(number, status=status)
+            cells.setdefault(row, {})[column] = Cell(value, status=status)
         setattr(report, section, cells)
     report.one_row_other = "other" in report.requests
     narrative = result.tables.get("narrative")
     if narrative is not None:
-        columns = [narrative[name] for name in ("key", "value", "unit", "sentence", "location")]
+        columns = [_column(narrative, name) for name in ("key", "value", "unit", "sentence", "location")]
         for key, value, unit, sentence, location in zip(*columns, strict=True):
-            number = None if pd.isna(value) else (int(value) if float(value).is_integer() else float(value))
+            number = int(value) if isinstance(value, float) and value.is_integer() else value
             report.narrative[key] = NarrativeFigure(key, number, unit, sentence, location)
     return report
 
 
-def _first(frame: pd.DataFrame, column: str):
-    value = frame[column].array[0] if len(frame) else None
-    return None if value is None or pd.isna(value) else value
+def _column(table: pa.Table | pd.DataFrame, name: str) -> list:
+    if isinstance(table, pd.DataFrame):
+        table = pa.Table.from_pandas(table[[name]], preserve_index=False)
+    return table.column(name).to_pylist()
 
 
 def _comparable(checks: list[CheckResult], names: set[str]) -> list[tuple]:

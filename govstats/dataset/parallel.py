@@ -49,8 +49,14 @@ def _error_frame(result: Processed) -> pd.DataFrame:
     return tidy.reports_frame([record])
 
 
-def _first(frame: pd.DataFrame, column: str):
-    """The first row's value of a column, as printed (``iloc[0]`` of a whole row is slow: a mixed-type Series)."""
+def _first(frame: pd.DataFrame | pa.Table, column: str):
+    """The first row's value of a column, as printed (``iloc[0]`` of a whole row is slow: a mixed-type Series).
+    A cached result's rows are Arrow tables: a null is <NA> there too, as pandas prints it."""
+    if isinstance(frame, pa.Table):
+        if column not in frame.column_names or not frame.num_rows:
+            return None
+        value = frame.column(column)[0].as_py()
+        return pd.NA if value is None else value
     return frame[column].array[0] if column in frame and len(frame) else None
 
 
@@ -110,8 +116,9 @@ def log_entry(result: Processed) -> LogEntry:
     return entry
 
 
-def arrow_table(frame: pd.DataFrame) -> pa.Table:
-    return pa.Table.from_pandas(frame, preserve_index=False)
+def arrow_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """A table's rows as Arrow (a cached result's rows already are)."""
+    return frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
 
 
 @dataclass
