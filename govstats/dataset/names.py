@@ -3,7 +3,8 @@
 A name from a Windows zip is often GBK bytes that are not UTF-8; Python hands such names over with surrogate
 escapes (``'\\udcd6'``), which Arrow, Parquet and UTF-8 files cannot store. ``report_id`` escapes what cannot be
 printed the way Python writes a string literal: a byte that is not UTF-8 becomes ``\\xd6``, a control character
-``\\n``, ``\\t`` or ``\\x1b``, and a backslash ``\\\\`` (so the escaping is lossless: ``name_bytes`` undoes it).
+``\\n``, ``\\t`` or ``\\x1b`` (C1 controls and line separators ``\\u0085``, ``\\u2028``), and a backslash ``\\\\``
+(so the escaping is lossless: ``name_bytes`` undoes it).
 A name that is plain UTF-8 without backslashes or control characters is its own report id.
 """
 
@@ -13,7 +14,7 @@ import re
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
 # Characters that would break a line or a table cell, or print invisibly: C0, DEL, C1, line/paragraph separators.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\\\\\udc80-\udcff]")
 _ESCAPE = re.compile(r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|[nrt\\])")
 
@@ -25,6 +26,8 @@ def _escape(match: re.Match) -> str:
     code = ord(char)
     if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as os.fsdecode hands it over
         return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:  # another lone surrogate (only in free text: report ids never hold one)
+        return f"\\u{code:04x}"
     return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}"  # \\x80 and up are bytes, never characters
 
 
@@ -74,5 +77,6 @@ def legible(escaped: str) -> str | None:
 
 
 def escape_controls(text: str) -> str:
-    """A text on one line: control characters escaped (backslashes kept as they are, for legibility)."""
+    """A text on one line that UTF-8 and Arrow can store: control characters and lone surrogates escaped
+    (backslashes kept as they are, for legibility)."""
     return _CONTROL.sub(_escape, text)

@@ -27,7 +27,7 @@ from ..validate.prose import narrative_checks
 from ..validate.workplan import work_plan_checks
 from . import tidy
 from .limits import DEFAULT_LIMITS, Limits, read_bounded, time_limit
-from .names import report_id
+from .names import escape_controls, report_id
 
 
 @dataclass
@@ -40,7 +40,8 @@ class Processed:
     report: Report | None = None
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # this file's rows of the dataset's tables
+    # This file's rows of the dataset's tables (Arrow tables when the result was taken from the cache).
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: CorpusSummary | None = None  # what the corpus-wide checks need
 
     def lean(self) -> Processed:
@@ -100,29 +101,34 @@ def process_file(path: str | Path, name: str | None = None, limits: Limits = DEF
     try:
         data = read_bounded(path, name, limits)
     except GovstatsError as error:
-        return Processed(name, "", "error", error=stable_text(str(error)))
+        return _failed(name, "", str(error))
     except OSError as error:
-        return Processed(name, "", "error", error=f"{name}: cannot be opened: {error.strerror or type(error).__name__}")
+        return _failed(name, "", f"{name}: cannot be opened: {error.strerror or type(error).__name__}")
     except Exception as error:  # noqa: BLE001 - nothing may escape: one bad file must not cost the batch
-        return Processed(name, "", "error", error=_internal(name, error))
+        return _failed(name, "", _internal(name, error))
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         with time_limit(name, limits.timeout_seconds):
             return _process(path, name, data, sha256, limits)
     except GovstatsError as error:
-        return Processed(name, sha256, "error", error=stable_text(str(error)))
+        return _failed(name, sha256, str(error))
     except RecursionError:
-        return Processed(name, sha256, "error", error=f"{name}: too deeply nested to read")
+        return _failed(name, sha256, f"{name}: too deeply nested to read")
     except MemoryError:
-        return Processed(name, sha256, "error", error=f"{name}: too large to read in memory")
+        return _failed(name, sha256, f"{name}: too large to read in memory")
     except Exception as error:  # noqa: BLE001 - a bug must not cost the rest of the batch; reported with the name
         if encrypted_pdf(data, error, reader_failed=False):  # a password error that escaped the reader
-            return Processed(name, sha256, "error", error=str(_encrypted(name)))
-        return Processed(name, sha256, "error", error=_internal(name, error))
+            return _failed(name, sha256, str(_encrypted(name)))
+        return _failed(name, sha256, _internal(name, error))
+
+
+def _failed(name: str, sha256: str, text: str) -> Processed:
+    """The error row: a text that is the same on every run (no addresses) and on one storable line."""
+    return Processed(name, sha256, "error", error=escape_controls(stable_text(text)))
 
 
 def _internal(name: str, error: BaseException) -> str:
-    return stable_text(f"{name}: internal error: {type(error).__name__}: {error}")
+    return f"{name}: internal error: {type(error).__name__}: {error}"
 
 
 def _encrypted(name: str) -> EncryptedFile:
