@@ -10,12 +10,17 @@ from pathlib import Path
 
 from .dataset.build import LAYOUTS, build
 from .dataset.contract import narrative_json, report_json
+from .dataset.limits import DEFAULT_MAX_FILE_MB, DEFAULT_TIMEOUT_SECONDS, Limits
+from .dataset.names import escape_controls, report_id
 from .dataset.parallel import SCHEDULERS
 from .dataset.pipeline import process_file
+from .errors import UsageError
 
 
 def _build(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else (args.cache or Path(args.out).parent / "cache")
+    if args.max_file_mb <= 0 or args.file_timeout < 0 or args.jobs < 0:
+        raise UsageError("--max-file-mb must be above 0, --file-timeout and --jobs at least 0")
     summary = build(
         args.raw,
         args.out,
@@ -25,9 +30,10 @@ def _build(args: argparse.Namespace) -> int:
         dask_address=args.dask_address,
         layout=args.layout,
         progress=not args.quiet and sys.stderr.isatty(),
+        limits=Limits(args.max_file_mb, args.file_timeout or None),
     )
     for error in summary.errors:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {escape_controls(error)}", file=sys.stderr)
     cached = f" ({summary.cached} from the cache)" if summary.cached else ""
     print(
         f"{summary.documents} documents{cached}, {summary.reports} parsed, {len(summary.errors)} not; "
@@ -56,9 +62,11 @@ def work_plan_json(result) -> dict:
 
 def _parse(args: argparse.Namespace) -> int:
     path = Path(args.path)
-    result = process_file(path, path.name)
+    if not path.is_file():
+        raise UsageError(f"{report_id(str(path))}: no such file" if not path.exists() else f"{path}: not a file")
+    result = process_file(path, path.name, Limits(args.max_file_mb, args.file_timeout or None))
     if result.error is not None:
-        print(f"error: {result.error}", file=sys.stderr)
+        print(f"error: {escape_controls(result.error)}", file=sys.stderr)
         return 2
     if result.report is None:  # a work plan: its tasks, not a report's tables
         print(json.dumps(work_plan_json(result), ensure_ascii=False, indent=1))
@@ -99,6 +107,17 @@ def _notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limit_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--max-file-mb", type=float, default=DEFAULT_MAX_FILE_MB,
+        help=f"a larger file (or a DOCX unpacking to more) is an error row (default {DEFAULT_MAX_FILE_MB:g})",
+    )  # fmt: skip
+    command.add_argument(
+        "--file-timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, metavar="SECONDS",
+        help=f"a file that takes longer to parse is an error row (default {DEFAULT_TIMEOUT_SECONDS:g}; 0: none)",
+    )  # fmt: skip
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="govstats", description=__doc__)
     commands = main_parser.add_subparsers(dest="command", required=True)
@@ -119,12 +138,14 @@ def parser() -> argparse.ArgumentParser:
     build_parser.add_argument(
         "--layout", choices=LAYOUTS, default="file", help="Parquet as one file per table (default) or a file per year"
     )
+    _limit_arguments(build_parser)
     build_parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     build_parser.set_defaults(run=_build)
     parse_parser = commands.add_parser("parse", help="parse one document")
     parse_parser.add_argument("path")
     parse_parser.add_argument("--json", action="store_true", help="print the document as JSON (the contract)")
     parse_parser.add_argument("--values", action="store_true", help="with --json: bare numbers for plain cells")
+    _limit_arguments(parse_parser)
     parse_parser.set_defaults(run=_parse)
     notebooks_parser = commands.add_parser("notebooks", help="curated notebooks")
     notebooks_commands = notebooks_parser.add_subparsers(dest="notebooks_command", required=True)
@@ -139,8 +160,22 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run a command. A bad argument, a missing or unwritable folder: one line on stderr and exit status 2."""
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except UsageError as error:
+        return _fail(str(error))
+    except OSError as error:  # the file system refused (read-only, full, permissions): say which path and why
+        where = f"{report_id(os.fsdecode(error.filename))}: " if error.filename else ""
+        return _fail(f"{where}{error.strerror or type(error).__name__}")
+    except KeyboardInterrupt:
+        return _fail("interrupted (the previous dataset is unchanged)", 130)
+
+
+def _fail(message: str, status: int = 2) -> int:
+    print(f"govstats: error: {escape_controls(message)}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ import pytest
 from conftest import expected, mismatches, needs_expected, seed_path
 
 from govstats.dataset.contract import report_json
+from govstats.dataset.limits import Limits
 from govstats.dataset.pipeline import process_file
 from govstats.errors import EmptyFile, UndecodableBytes
-from govstats.extract.text import decode
+from govstats.extract.text import decode, simplified, simplified_line
 
 JINSHAN = "000_26d4c64f71069daa"
 
@@ -114,3 +115,37 @@ def test_utf8_copy_cut_in_the_middle_of_a_character_gives_a_partial_report(tmp_p
     assert "encoding: utf-8 (1 undecodable bytes replaced)" in report.problems
     assert report.requests["not_processed_publication"]["total"].value == 1
     assert all(c.status == "missing" for c in report.requests["carried_forward"].values())
+
+
+def _traditional(text: str) -> str:
+    import opencc
+
+    return opencc.OpenCC("s2t").convert(text)
+
+
+def test_big5_bytes_are_decoded_as_big5_not_as_the_gb18030_nonsense_they_also_decode_to():
+    traditional = _traditional(seed_path("003_e72d2a415b3bfbdb").read_text(encoding="utf-8"))
+    data = traditional.encode("cp950", errors="replace")
+    assert data.decode("gb18030"), "the same bytes are valid GB18030: only the characters tell them apart"
+    text, encoding = decode(data, "big5.txt")
+    assert encoding == "big5" and "上海市寶山區行政服務中心" in text
+
+
+def test_gbk_reports_are_still_read_as_gb18030():
+    for seed in ("000_26d4c64f71069daa", "001_96c48407162921ce", "004_f83caf973bd6f809"):
+        text = seed_path(seed).read_text(encoding="utf-8")
+        assert decode(text.encode("gbk", errors="replace"), "gbk.txt")[1] == "gb18030"
+
+
+def test_traditional_text_becomes_simplified_and_digits_and_marks_never_change():
+    line = "收到和處理政府資訊公開申請情況\t１７（其中修訂15件）\t/\t-\t4.70%"
+    converted = simplified_line(line)
+    assert converted == "收到和处理政府资讯公开申请情况\t１７（其中修订15件）\t/\t-\t4.70%"
+    text = "\n".join([line] * 5)
+    assert simplified(text) == "\n".join([converted] * 5)
+    assert simplified(seed_path("003_e72d2a415b3bfbdb").read_text(encoding="utf-8")) is None, "Simplified stays"
+
+
+def test_a_file_over_the_size_limit_is_an_error_naming_the_limit(tmp_path):
+    result = process_file(write(tmp_path, "big.txt", b"x" * 300_000), limits=Limits(max_file_mb=0.25))
+    assert result.error == "big.txt: too large: the file is 0.3 MB, over the limit of 0.25 MB (--max-file-mb)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 
 import pandas as pd
@@ -11,6 +12,7 @@ from conftest import RAW
 
 import govstats
 from govstats.dataset.build import TABLES, build
+from govstats.dataset.outdir import MANIFEST
 
 
 def digest(folder) -> dict[str, str]:
@@ -118,3 +120,17 @@ def test_reports_table_is_each_reports_quality_summary(dataset):
     assert shanghai_2023.cells_recovered == 25 * 7, "section 三 of the garbled copy has exactly one reading"
     assert shanghai_2023.cells_narrative == 2, "reconsideration total and corrections come from the prose"
     assert shanghai_2023.cells_unreadable == 13, "the rest of section 四 admits no reading"
+
+
+def test_the_manifest_lists_exactly_what_the_build_wrote(dataset):
+    out, _ = dataset
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["entries"] == sorted(p.name for p in out.iterdir() if p.name != MANIFEST)
+
+
+def test_the_log_accounts_for_every_file_of_raw(dataset):
+    out, summary = dataset
+    log = (out / "build_log.txt").read_text(encoding="utf-8").splitlines()
+    assert "SKIP  README.md: documentation" in log, "the corpus's own README is said to be skipped, and why"
+    assert len(log) == len(list(RAW.iterdir())) + 1
+    assert log[-1] == "TOTAL 5 documents, 1 skipped; checks 452 passed, 4 failed, 7 not evaluable"

@@ -2,25 +2,34 @@
 
 Hypothesis mangles the seeds the ways files are mangled in the wild: truncation, flipped bytes, shuffled and
 duplicated lines, the wrong encoding, random bytes, random text made of report vocabulary, and huge or empty files.
-Inputs are kept small (the shortest seed, windows of the others) so that over 10,000 cases run in CI in about a
-minute. "A clear error" is a GovstatsError's message (``<file>: <reason>``), never ``internal error``: that is an
-exception escaping the parser, which process_file only contains so one bad file cannot cost a build.
+File names are drawn as arbitrary bytes too (GBK from a Windows zip, control characters, newlines): each must give
+a printable, lossless report id and rows that Arrow can store. Inputs are kept small (the shortest seed, windows of
+the others) so that over 10,000 cases run in CI in about a minute. "A clear error" is a GovstatsError's message
+(``<file>: <reason>``), never ``internal error``: that is an exception escaping the parser, which process_file only
+contains so one bad file cannot cost a build.
+
+Profiles (``HYPOTHESIS_PROFILE``): ``ci`` (the default: every count below, derandomized so CI is repeatable),
+``dev`` (a tenth of the cases, for a quick run), ``deep`` (ten times as many, random, for a night).
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 from conftest import RAW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from govstats import codebook
 from govstats.dataset.build import build
+from govstats.dataset.names import name_bytes, report_id
+from govstats.dataset.parallel import log_entry, prepare
 from govstats.dataset.pipeline import Processed, process_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,12 +40,18 @@ SCRATCH = Path(tempfile.mkdtemp(prefix="govstats-robustness-"))
 atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 
 
+PROFILES = {"ci": 1.0, "dev": 0.1, "deep": 10.0}
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile("ci", deadline=None, derandomize=True, suppress_health_check=_QUIET, database=None)
+settings.register_profile("dev", deadline=None, suppress_health_check=_QUIET)
+settings.register_profile("deep", deadline=None, suppress_health_check=_QUIET)
+settings.load_profile(PROFILE if PROFILE in PROFILES else "ci")
+
+
 def fast(examples: int) -> settings:
-    return settings(
-        max_examples=examples,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    """``examples`` cases under the ci profile, scaled under the others."""
+    return settings(max_examples=max(1, int(examples * PROFILES.get(PROFILE, 1.0))))
 
 
 def run(data: bytes, name: str = "case.txt") -> Processed:
@@ -45,8 +60,15 @@ def run(data: bytes, name: str = "case.txt") -> Processed:
     return process_file(path, name)
 
 
-def assert_clean(result: Processed, name: str = "case.txt") -> None:
-    """A report or work plan with its rows, or one error that names the file and says what is wrong with it."""
+def assert_clean(result: Processed, name: str = "case.txt", storable: bool = False) -> None:
+    """A report or work plan with its rows, or one error that names the file and says what is wrong with it (and,
+    if ``storable``, rows that Arrow can store and one log line: what a build makes of it)."""
+    if storable and result.error is None:  # the rows as a build stores them, and the log line
+        outcome = prepare(result, 0.0, cached=False)
+        assert "\n" not in outcome.log.line() and outcome.tables["reports"].num_rows == 1
+    elif storable:  # an error row holds the id and the error text: both must be storable (no lone surrogates)
+        assert pa.array([result.report_id, result.error], pa.string()).null_count == 0
+        assert "\n" not in log_entry(result).line()
     if result.error is None:
         assert result.kind in ("annual_report", "work_plan")
         assert "reports" in result.tables and len(result.tables["reports"]) == 1
@@ -102,7 +124,7 @@ def test_wrong_and_unusual_encodings(seed, start, size, encoding):
     assert_clean(run(text.encode(encoding, errors="replace")))
 
 
-@fast(4500)
+@fast(3500)
 @given(data=st.binary(max_size=600), suffix=st.sampled_from([".txt", ".html", ".docx", ".pdf", ".doc", ""]))
 def test_random_bytes_under_every_suffix(data, suffix):
     assert_clean(run(data, f"case{suffix}"), f"case{suffix}")
@@ -141,6 +163,56 @@ def test_html_and_docx_truncated_or_flipped(name, cut, flips):
         data[min(len(data) - 1, int(len(data) * where))] ^= mask
     target = f"case{Path(name).suffix}"
     assert_clean(run(bytes(data), target), target)
+
+
+# A file name: any bytes but "/" and NUL (the two a POSIX name cannot hold), not "." or "..".
+name_bytes_strategy = (
+    st.one_of(
+        st.binary(min_size=1, max_size=40),
+        st.text(min_size=1, max_size=20).map(lambda text: text.encode("utf-8", "surrogatepass")),
+        st.text(alphabet="金山区年度报告政府信息公开", min_size=1, max_size=12).map(lambda t: t.encode("gbk")),
+    )
+    .map(lambda raw: raw.replace(b"/", b"_").replace(b"\0", b"_"))
+    .filter(lambda raw: raw not in (b".", b".."))
+)
+
+
+@fast(1000)
+@given(raw_name=name_bytes_strategy, start=st.integers(0, 10_000))
+def test_file_names_of_any_bytes_give_lossless_printable_ids_and_storable_rows(raw_name, start):
+    path = os.path.join(os.fsencode(SCRATCH), raw_name)
+    with open(path, "wb") as handle:
+        handle.write(window(SHORT, start, 200) if start % 50 else SHORT)  # a whole report now and then: the rows
+    try:
+        result = process_file(os.fsdecode(path), os.fsdecode(raw_name))
+    finally:
+        os.remove(path)
+    escaped = report_id(raw_name)
+    assert result.report_id == escaped and name_bytes(escaped) == raw_name
+    assert escaped.encode("utf-8") and not any(ch in escaped for ch in "\n\r\t\x00\x1b\x7f\x85\u2028")
+    assert_clean(result, escaped, storable=True)
+
+
+@fast(15)
+@given(names=st.lists(name_bytes_strategy, min_size=1, max_size=4, unique_by=lambda raw: raw.lower()))
+def test_a_build_over_files_of_any_names_accounts_for_each_on_one_log_line(names):
+    raw = Path(tempfile.mkdtemp(dir=SCRATCH))
+    out = Path(tempfile.mkdtemp(dir=SCRATCH)) / "out"
+    for number, raw_name in enumerate(names):
+        with open(os.path.join(os.fsencode(raw), raw_name), "wb") as handle:
+            handle.write(SHORT if number % 2 == 0 else b"")
+    summary = build(raw, out)
+    log = (out / "build_log.txt").read_text(encoding="utf-8").splitlines()
+    read = [
+        name
+        for name in names
+        if not name.startswith(b".") and name.split(b".")[0].upper() not in (b"README", b"MANIFEST")
+    ]
+    assert summary.documents == len(read)
+    assert len(log) == len(names) + 1, log
+    assert set(pd.read_parquet(out / "reports.parquet")["report_id"]) == {report_id(name) for name in read}
+    shutil.rmtree(raw)
+    shutil.rmtree(out.parent)
 
 
 def test_huge_empty_and_degenerate_files_each_give_a_report_or_a_clear_error(tmp_path):

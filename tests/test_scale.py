@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ import govstats
 from govstats.cli import main
 from govstats.dataset import build as build_module
 from govstats.dataset import cache as cache_module
+from govstats.dataset import outdir
 from govstats.dataset.build import TABLES, build
 
 
@@ -191,6 +193,11 @@ def test_a_rebuild_replaces_stale_tables_and_keeps_foreign_files(corpus, serial,
     out = tmp_path / "processed"
     shutil.copytree(serial[0], out)
     (out / "obsolete_table.parquet").write_bytes(b"from an older build")
+    manifest = out / outdir.MANIFEST  # an older build that wrote a table this one does not
+    listed = manifest.read_text(encoding="utf-8").replace(
+        '"build_log.txt"', '"build_log.txt", "obsolete_table.parquet"', 1
+    )
+    manifest.write_text(listed, encoding="utf-8")
     (out / "README.md").write_text("notes", encoding="utf-8")
     build(corpus, out)
     assert not (out / "obsolete_table.parquet").exists()
@@ -200,9 +207,10 @@ def test_a_rebuild_replaces_stale_tables_and_keeps_foreign_files(corpus, serial,
 def test_cache_entries_are_invalidated_by_a_code_change_and_survive_corruption(corpus, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     first = build(corpus, tmp_path / "a", cache_dir=cache)
-    entries = sorted(cache.rglob("*.pkl"))
-    assert first.cached == 0 and len(entries) == first.documents
-    entries[0].write_bytes(b"truncated by a crash")
+    entries = sorted(cache.rglob("*.json"))
+    assert first.cached == 0 and len(entries) == first.documents + 1, "and the README, read to see it is no report"
+    documents = [e for e in entries if json.loads(e.read_bytes().partition(b"\n")[2])["report_id"] != "README.md"]
+    documents[0].write_bytes(b"truncated by a crash")
     second = build(corpus, tmp_path / "b", cache_dir=cache)
     assert second.cached == first.documents - 1
     assert digest(tmp_path / "b") == digest(tmp_path / "a")
@@ -232,7 +240,7 @@ def test_without_an_atomic_exchange_a_crash_between_the_two_renames_is_undone(co
     out = tmp_path / "processed"
     shutil.copytree(serial[0], out)
     before = digest(out)
-    monkeypatch.setattr(build_module, "_exchange", lambda first, second: False)  # a system without renameat2
+    monkeypatch.setattr(outdir, "exchange", lambda first, second: False)  # a system without renameat2
     build(corpus, out)
     assert digest(out) == before and leftovers(out) == []
 
@@ -240,11 +248,11 @@ def test_without_an_atomic_exchange_a_crash_between_the_two_renames_is_undone(co
         os.rename(out_dir, work / "previous")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(build_module, "_publish", killed_between_renames)
+    monkeypatch.setattr(outdir, "publish", killed_between_renames)
     with pytest.raises(KeyboardInterrupt):
         build(corpus, out)
     assert not out.exists() and len(leftovers(out)) == 1
-    build_module._recover(out)  # what the next build does first
+    outdir.recover(out)  # what the next build does first
     assert digest(out) == before and leftovers(out) == []
 
 

@@ -4,9 +4,10 @@ Scale: files are parsed in worker processes (``jobs``) or on a Dask cluster, thr
 their rows are streamed to per-table spool files on disk, so memory stays flat however large the corpus; only the
 small per-file summaries that the corpus-wide checks need are kept. The final tables are written from the spool.
 
-Safety: the new dataset is written into a private folder beside ``out_dir`` and swapped in at the end (one atomic
-exchange on Linux), so an interrupted or failed build leaves the previous dataset as it was. ``data/raw/`` is only
-ever read. Outputs are deterministic (same inputs → byte-identical files, whatever ``jobs``, scheduler or cache).
+Safety: the new dataset is written into a private folder beside ``out_dir`` and swapped in at the end, under a
+lock, keeping whatever in ``out_dir`` govstats did not write (``outdir``); an interrupted or failed build leaves the
+previous dataset as it was. ``data/raw/`` is only ever read, and every entry under it is accounted for in the log
+(``survey``). Outputs are deterministic (same inputs → byte-identical files, whatever ``jobs``, scheduler or cache).
 
 Layout: ``<table>.csv`` is one file; ``<table>.parquet`` is one file whose rows are ordered by year (the year of
 the report they come from, then report_id) with row groups that never span two years, or, with
@@ -16,7 +17,6 @@ documents without a year) that ``pd.read_parquet`` and DuckDB read as one table 
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import shutil
@@ -33,12 +33,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..codebook import codebook_frame
+from ..errors import UsageError
 from ..model import CheckResult
+from ..transform.detect import WORK_PLAN
 from ..validate.checks import corpus_checks
 from ..validate.prose import narrative_corpus_checks
-from . import tidy
-from .parallel import LogEntry, Outcome, arrow_table, log_entry, result_tables, run_files
+from . import outdir, tidy
+from .limits import DEFAULT_LIMITS, Limits
+from .names import report_id as printable_id
+from .parallel import LogEntry, Outcome, arrow_table, log_entry, result_tables, run_files, skip_line
 from .pipeline import Processed, process_file
+from .survey import Survey, survey
 
 TABLES = ("reports", "requests", "review_litigation", "proactive", "checks")
 LOG_NAME = "build_log.txt"
@@ -59,19 +64,18 @@ class BuildSummary:
     out_dir: Path
     cached: int = 0  # files taken from the cache
     by_format: dict[str, tuple[int, float]] = field(default_factory=dict)  # suffix → (files, CPU seconds parsing)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, why) of what under raw is not read
 
 
 def discover(raw_dir: Path) -> list[Path]:
-    """Every document under the raw folder, in report_id order (README files and hidden files are not documents)."""
-    raw_dir = Path(raw_dir)
-    found = (
-        path
-        for path in raw_dir.rglob("*")
-        if path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(raw_dir).parts)
-        and not path.name.upper().startswith("README")
-    )
-    return sorted(found, key=lambda path: path.relative_to(raw_dir).as_posix())
+    """Every document under the raw folder, in report_id order (see :func:`~govstats.dataset.survey.survey`)."""
+    found = survey(Path(raw_dir))
+    documentation = found.documentation
+    return [path for path in found.documents if printable_id(_relative(path, raw_dir)) not in documentation]
+
+
+def _relative(path: Path, raw_dir: Path) -> str:
+    return path.relative_to(raw_dir).as_posix()
 
 
 def process_corpus(raw_dir: Path, jobs: int = 1) -> list[Processed]:
@@ -263,79 +267,18 @@ def build_log(results: list[Processed], checks: pd.DataFrame) -> str:
     return _log_text(list(entries.values()))
 
 
-def _log_text(entries: list[LogEntry]) -> str:
+def _log_text(entries: list[LogEntry], skipped: list[tuple[str, str]] = ()) -> str:
+    """One line per file under raw, in name order: read (OK), failed (ERROR, why) or not read (SKIP, why)."""
     totals = [sum(e.counts[i] for e in entries) for i in range(3)]
-    lines = [entry.line() for entry in entries]
+    lines = [(entry.report_id, entry.line()) for entry in entries]
+    lines += [(name, skip_line(name, why)) for name, why in skipped]
+    lines = [line for _, line in sorted(lines)]
+    skips = f", {len(skipped)} skipped" if skipped else ""
     lines.append(
-        f"TOTAL {len(entries)} documents; checks {totals[0]} passed, {totals[1]} failed, {totals[2]} not evaluable"
+        f"TOTAL {len(entries)} documents{skips}; checks {totals[0]} passed, {totals[1]} failed, "
+        f"{totals[2]} not evaluable"
     )
     return "\n".join(lines) + "\n"
-
-
-# --- publishing: build beside the output folder, then swap ------------------------------------------------------
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths in one atomic step (Linux renameat2); False where the system cannot."""
-    try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    status = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
-    return status == 0
-
-
-def _work_prefix(out_dir: Path) -> str:
-    return f".{out_dir.name}.build-"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _recover(out_dir: Path) -> None:
-    """Undo what a killed build left: restore a dataset caught between two renames, drop dead builds' folders."""
-    for work in sorted(out_dir.parent.glob(_work_prefix(out_dir) + "*")):
-        pid = work.name.removeprefix(_work_prefix(out_dir)).split("-")[0]
-        if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
-            continue  # another build is running
-        previous = work / "previous"
-        if previous.is_dir() and not out_dir.exists():
-            os.rename(previous, out_dir)
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def _carry_foreign(out_dir: Path, staging: Path, outputs: set[str]) -> None:
-    """Copy what someone else keeps in the output folder (a README, notes), so the swap does not lose it."""
-    if not out_dir.is_dir():
-        return
-    for entry in sorted(out_dir.iterdir()):
-        own = entry.name in outputs or entry.suffix in (".parquet", ".csv") or entry.name == LOG_NAME
-        if own or (staging / entry.name).exists():
-            continue
-        if entry.is_dir():
-            shutil.copytree(entry, staging / entry.name, symlinks=True)
-        else:
-            shutil.copy2(entry, staging / entry.name, follow_symlinks=False)
-
-
-def _publish(staging: Path, out_dir: Path, work: Path) -> None:
-    """Make ``staging`` the output folder; the old one ends up inside ``work``, which is then removed."""
-    if not out_dir.exists():
-        os.rename(staging, out_dir)
-    elif not _exchange(staging, out_dir):
-        os.rename(out_dir, work / "previous")  # a crash between these two renames is undone by _recover
-        os.rename(staging, out_dir)
-    shutil.rmtree(work, ignore_errors=True)
 
 
 # --- the build ----------------------------------------------------------------------------------------------------
@@ -343,14 +286,19 @@ def _publish(staging: Path, out_dir: Path, work: Path) -> None:
 
 def _check_folders(raw_dir: Path, out_dir: Path, cache_dir: Path | None) -> None:
     if not raw_dir.is_dir():
-        raise FileNotFoundError(f"{raw_dir}: raw data folder not found")
+        missing = not raw_dir.exists()
+        raise UsageError(f"{raw_dir}: raw data folder not found" if missing else f"{raw_dir}: not a folder")
+    if not os.access(raw_dir, os.R_OK | os.X_OK):
+        raise UsageError(f"{raw_dir}: the raw data folder cannot be read")
     raw, out = raw_dir.resolve(), out_dir.resolve()
     if out == raw or raw in out.parents or out in raw.parents:
-        raise ValueError(f"{out_dir}: the output folder must not contain or be inside the raw folder {raw_dir}")
+        raise UsageError(f"{out_dir}: the output folder must not contain or be inside the raw folder {raw_dir}")
     if cache_dir is not None:
         cache = cache_dir.resolve()
         if cache in (out, raw) or out in cache.parents or raw in cache.parents:
-            raise ValueError(f"{cache_dir}: the cache must be outside the output and raw folders")
+            raise UsageError(f"{cache_dir}: the cache must be outside the output and raw folders")
+        if cache.exists() and not cache.is_dir():
+            raise UsageError(f"{cache_dir}: the cache is a file, not a folder")
 
 
 def _progress(total: int, enabled: bool):
@@ -372,11 +320,24 @@ def _format_of(report_id: str) -> str:
     return Path(report_id).suffix.lower().lstrip(".") or "none"
 
 
-def _stream(outcomes: Iterable[Outcome], spool: Spool, entries: dict[str, LogEntry], bar) -> tuple[_Tally, list]:
-    """Spool each file's rows (made ready by the worker) as they come; keep its log entry and corpus summary."""
+def _gives_a_document(outcome: Outcome) -> bool:
+    """An annual report, or a work plan with tasks (a README that describes a work plan mentions its title)."""
+    if outcome.result.kind == "annual_report":
+        return True
+    tasks = outcome.tables.get("work_plan_tasks")
+    return outcome.result.kind == WORK_PLAN and tasks is not None and tasks.num_rows > 0
+
+
+def _stream(outcomes: Iterable[Outcome], spool: Spool, entries: dict[str, LogEntry], bar, found: Survey):
+    """Spool each file's rows (made ready by the worker) as they come; keep its log entry and corpus summary.
+    The corpus's README that gives no document is not one: it is skipped as documentation."""
     tally, summaries = _Tally(), []
     for outcome in outcomes:
         result = outcome.result
+        if result.report_id in found.documentation and not _gives_a_document(outcome):
+            found.skipped.append((result.report_id, "documentation"))
+            bar.update()
+            continue
         for name, table in outcome.tables.items():
             spool.add(name, outcome.year, table)
         entries[result.report_id] = outcome.log
@@ -415,53 +376,58 @@ def build(
     dask_address: str | None = None,
     layout: str = "file",
     progress: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> BuildSummary:
     """Parse every document of ``raw_dir`` and write the dataset to ``out_dir`` (replacing it only when complete).
 
     ``jobs`` worker processes (or Dask workers of a local cluster); ``cache_dir`` keeps each file's result by
     content hash; ``scheduler="dask"`` runs on the cluster at ``dask_address`` (a local one when None);
-    ``layout`` is ``"file"`` (one Parquet file per table) or ``"year"`` (a folder per table, a file per year).
+    ``layout`` is ``"file"`` (one Parquet file per table) or ``"year"`` (a folder per table, a file per year);
+    ``limits`` bound each file's size and parse time. Bad arguments raise :class:`~govstats.errors.UsageError`.
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
-    if out_dir.is_symlink():  # swap the folder it points to, not the link (which would leave the target stale)
-        out_dir = out_dir.resolve()
     cache_dir = Path(cache_dir) if cache_dir else None
     if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
+        raise UsageError(f"unknown layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
+    out_dir = outdir.output_folder(out_dir)
     _check_folders(raw_dir, out_dir, cache_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _recover(out_dir)
-    work = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f"{_work_prefix(out_dir)}{os.getpid()}-"))
-    try:
-        summary = _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout, progress)
-        _carry_foreign(out_dir, work / "out", set(os.listdir(work / "out")))
-        _publish(work / "out", out_dir, work)
-    finally:
-        if work.exists() and not (work / "previous").exists():
-            shutil.rmtree(work, ignore_errors=True)
+    with outdir.exclusive(out_dir):
+        outdir.recover(out_dir)
+        work = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f"{outdir.work_prefix(out_dir)}{os.getpid()}-"))
+        try:
+            summary = _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout, progress, limits)
+            staging = work / "out"
+            outdir.write_manifest(staging)
+            outdir.check_ownership(out_dir, set(os.listdir(staging)))
+            outdir.carry_foreign(out_dir, staging)
+            outdir.publish(staging, out_dir, work)
+        finally:
+            if work.exists() and not (work / "previous").exists():
+                shutil.rmtree(work, ignore_errors=True)
     summary.out_dir = out_dir
     return summary
 
 
-def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout, progress) -> BuildSummary:
+def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout, progress, limits) -> BuildSummary:
     staging, spool_dir = work / "out", work / "spool"
     staging.mkdir()
     spool_dir.mkdir()
     spool = Spool(spool_dir)
     for name, frame in empty_tables().items():
         spool.add(name, None, arrow_table(frame))
-    tasks = [(str(path), path.relative_to(raw_dir).as_posix()) for path in discover(raw_dir)]
+    found = survey(raw_dir)
+    tasks = [(str(path), path.relative_to(raw_dir).as_posix()) for path in found.documents]
     entries: dict[str, LogEntry] = {}
     with _progress(len(tasks), progress) as bar:
-        outcomes = run_files(tasks, jobs, cache_dir, scheduler, dask_address)
-        tally, summaries = _stream(outcomes, spool, entries, bar)
+        outcomes = run_files(tasks, jobs, cache_dir, scheduler, dask_address, limits=limits)
+        tally, summaries = _stream(outcomes, spool, entries, bar, found)
     _spool_corpus_checks(spool, summaries, entries)
     write_spooled(spool, staging, layout)
     shutil.rmtree(spool_dir)
     codebook = codebook_frame()
     codebook.to_csv(staging / "codebook.csv", index=False, lineterminator="\n")
     log = entries.values()
-    (staging / LOG_NAME).write_text(_log_text(list(log)), encoding="utf-8")
+    (staging / LOG_NAME).write_text(_log_text(list(log), found.skipped), encoding="utf-8")
     totals = [sum(e.counts[i] for e in log) for i in range(3)]
     return BuildSummary(
         documents=tally.documents,
@@ -473,4 +439,5 @@ def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout,
         out_dir=staging,
         cached=tally.cached,
         by_format=dict(sorted(tally.by_format.items())),
+        skipped=found.skipped,
     )

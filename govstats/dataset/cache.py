@@ -1,24 +1,52 @@
-"""A content-hash cache of per-file results, so a rebuild parses only the files that changed.
+"""A content-hash cache of per-file results, so a rebuild parses only the files that changed. It runs nothing.
 
-An entry is the pickled ``Processed.lean()`` of one file, keyed by the sha256 of the file's bytes, the name it is
-built under (its ``report_id`` is in every row) and a fingerprint of govstats itself (version, code, codebook): any
-change to the package invalidates every entry, so a cached result is always what the current code would give.
-Entries are written atomically; an unreadable entry is a miss, never an error.
+An entry is one file's result as data only: JSON (its kind, error, checks and corpus summary) with each of its
+tables as Arrow IPC bytes (base64), read back as the very Arrow tables the build spools (no pandas round trip).
+Nothing is unpickled or evaluated on load, so a planted entry cannot run code: the worst it can be is wrong, and
+wrong is caught three ways, each of which turns the entry into a miss (the file is parsed again, and the entry
+rewritten):
+
+1. **Signed.** Each entry carries an HMAC-SHA256 of its bytes under a key kept outside the cache folder
+   (``$GOVSTATS_CACHE_KEY``, default ``~/.config/govstats/cache.key``, created 0600). Anyone who can write the cache
+   folder but not read that key cannot make an entry that verifies; a truncated or edited entry fails too.
+2. **Checks re-run.** The identity checks (row sums, column balance, dispositions, section 四 sums) and the prose
+   checks are recomputed from the entry's own long tables on load and must equal the checks it records. So even
+   an entry forged with the key cannot publish a changed value (550 → 5500) next to checks that pass: the value
+   breaks an identity, the recomputed check disagrees with the recorded one, and the entry is rejected.
+3. **Summary re-derived.** The corpus summary (the figures the cross-year checks compare) must equal the values in
+   the entry's tables.
+
+Keys are the sha256 of the file's bytes, the name it is built under (its ``report_id`` is in every row), the
+per-file limits and a fingerprint of govstats itself (version, code, codebook): any change to the package
+invalidates every entry. Entries are written atomically; the folder is created private (0700). An unreadable or
+rejected entry is a miss, never an error.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import json
 import os
-import pickle
+import secrets
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+
 from .. import __version__
+from ..model import Cell, CheckResult, NarrativeFigure, Report
+from ..validate.checks import CorpusSummary, report_checks
+from ..validate.prose import narrative_checks
+from .limits import Limits
 from .pipeline import Processed
 
 PACKAGE = Path(__file__).resolve().parent.parent
+FORMAT = "govstats-cache/2"
+KEY_ENVIRONMENT = "GOVSTATS_CACHE_KEY"
 
 
 @lru_cache(maxsize=1)
@@ -32,34 +60,202 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def file_key(data: bytes, name: str) -> str:
-    return hashlib.sha256(b"%s\0%s\0%s" % (code_fingerprint().encode(), name.encode(), data)).hexdigest()
+def file_key(data: bytes, name: str, limits: Limits | None = None) -> str:
+    bounds = b"" if limits is None else f"{limits.max_file_mb}/{limits.timeout_seconds}".encode()
+    parts = (code_fingerprint().encode(), name.encode("utf-8", "surrogateescape"), bounds, data)
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+
+def _key_path() -> Path:
+    configured = os.environ.get(KEY_ENVIRONMENT)
+    if configured:
+        return Path(configured)
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "govstats" / "cache.key"
+
+
+def signing_key() -> bytes:
+    """The key entries are signed with, created (random, 0600) on first use."""
+    path = _key_path()
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_bytes(32)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".cache.key.")
+    with os.fdopen(handle, "wb") as stream:  # mkstemp creates the file 0600
+        stream.write(key)
+    try:
+        os.link(temporary, path)  # never replaces a key another process created meanwhile
+    except FileExistsError:
+        key = path.read_bytes()
+    finally:
+        os.remove(temporary)
+    return key
+
+
+# --- tables and checks as data ------------------------------------------------------------------------------------
+
+
+def _arrow(table: pd.DataFrame | pa.Table) -> str:
+    if isinstance(table, pd.DataFrame):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
+
+
+def _table(encoded: str) -> pa.Table:
+    return pa.ipc.open_stream(base64.b64decode(encoded, validate=True)).read_all()
+
+
+def _check_record(check: CheckResult) -> dict:
+    return dict(check.__dict__)
+
+
+def _summary_record(summary: CorpusSummary | None) -> dict | None:
+    if summary is None:
+        return None
+    narrative = {key: dict(figure.__dict__) for key, figure in summary.narrative.items()}
+    return {"report_id": summary.report_id, "agency": summary.agency, "year": summary.year}, summary.cells, narrative
+
+
+def _summary(record) -> CorpusSummary | None:
+    if record is None:
+        return None
+    head, cells, narrative = record
+    figures = {key: NarrativeFigure(**figure) for key, figure in narrative.items()}
+    return CorpusSummary(head["report_id"], head["agency"], head["year"], cells, figures)
+
+
+def _encode(result: Processed) -> bytes:
+    document = {
+        "format": FORMAT,
+        "report_id": result.report_id,
+        "sha256": result.sha256,
+        "kind": result.kind,
+        "error": result.error,
+        "checks": [_check_record(check) for check in result.checks],
+        "summary": _summary_record(result.summary),
+        "tables": {name: _arrow(table) for name, table in sorted(result.tables.items())},
+    }
+    return json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def _decode(body: bytes) -> Processed | None:
+    document = json.loads(body)
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        return None
+    checks = [CheckResult(**record) for record in document["checks"]]
+    tables = {name: _table(encoded) for name, encoded in document["tables"].items()}
+    summary = _summary(document["summary"])
+    result = Processed(
+        str(document["report_id"]), str(document["sha256"]), str(document["kind"]), None, checks,
+        error=document["error"], tables=tables, summary=summary,
+    )  # fmt: skip
+    return result if consistent(result) else None
+
+
+# --- re-running the checks on what an entry holds -----------------------------------------------------------------
+
+# The checks an entry's long tables determine (a printed percentage's precision is not in them: not re-run).
+RECOMPUTED = ("row_sum", "column_balance", "disposition_sum", "review_sum", "narrative_vs_table", "narrative_bound")
+
+
+def report_from_tables(result: Processed) -> Report:
+    """The part of a report the identity and prose checks read, rebuilt from its long tables."""
+    versions = _column(result.tables["reports"], "format_version")
+    report = Report(source=result.report_id, format_version=versions[0] if versions else None)
+    for section, key in (("requests", ("row", "applicant")), ("review_litigation", ("proceeding", "outcome"))):
+        table = result.tables[section]
+        cells: dict[str, dict[str, Cell]] = {}
+        columns = [_column(table, name) for name in (*key, "value", "status")]
+        for row, column, value, status in zip(*columns, strict=True):
+            cells.setdefault(row, {})[column] = Cell(value, status=status)
+        setattr(report, section, cells)
+    report.one_row_other = "other" in report.requests
+    narrative = result.tables.get("narrative")
+    if narrative is not None:
+        columns = [_column(narrative, name) for name in ("key", "value", "unit", "sentence", "location")]
+        for key, value, unit, sentence, location in zip(*columns, strict=True):
+            number = int(value) if isinstance(value, float) and value.is_integer() else value
+            report.narrative[key] = NarrativeFigure(key, number, unit, sentence, location)
+    return report
+
+
+def _column(table: pa.Table | pd.DataFrame, name: str) -> list:
+    if isinstance(table, pd.DataFrame):
+        table = pa.Table.from_pandas(table[[name]], preserve_index=False)
+    return table.column(name).to_pylist()
+
+
+def _comparable(checks: list[CheckResult], names: set[str]) -> list[tuple]:
+    return sorted(
+        (c.check, c.where, c.passed, None if c.expected is None else float(c.expected),
+         None if c.found is None else float(c.found))
+        for c in checks if c.check in names
+    )  # fmt: skip
+
+
+def consistent(result: Processed) -> bool:
+    """Whether an entry's recorded checks and summary are what its own tables give."""
+    if result.kind != "annual_report":
+        return result.kind in ("error", "work_plan")
+    if not {"reports", "requests", "review_litigation"} <= set(result.tables):
+        return False
+    report = report_from_tables(result)
+    recomputed = report_checks(report) + narrative_checks(report)
+    names = set(RECOMPUTED)
+    if _comparable(recomputed, names) != _comparable(result.checks, names):
+        return False
+    summary = result.summary
+    if summary is None:
+        return False
+    cells = all(report.value(*cell.split(".", 2)) == value for cell, value in summary.cells.items())
+    figures = report.narrative
+    return cells and all(key in figures and figures[key].value == f.value for key, f in summary.narrative.items())
+
+
+# --- the folder of entries ----------------------------------------------------------------------------------------
 
 
 class Cache:
-    """A folder of ``<key[:2]>/<key>.pkl`` entries."""
+    """A private folder of ``<key[:2]>/<key>.json`` entries: a signature line, then the entry's JSON."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
+        self._key: bytes | None = None
 
     def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.pkl"
+        return self.folder / key[:2] / f"{key}.json"
+
+    def _signature(self, body: bytes) -> bytes:
+        if self._key is None:
+            self._key = signing_key()
+        return hmac.new(self._key, body, hashlib.sha256).hexdigest().encode("ascii")
 
     def get(self, key: str) -> Processed | None:
         try:
-            with open(self._path(key), "rb") as handle:
-                result = pickle.load(handle)
-        except Exception:  # missing, truncated by a crash, or written by an incompatible version: parse again
+            signature, _, body = self._path(key).read_bytes().partition(b"\n")
+            if not hmac.compare_digest(signature, self._signature(body)):
+                return None
+            return _decode(body)
+        except Exception:  # noqa: BLE001 - missing, truncated, tampered or from another version: parse again
             return None
-        return result if isinstance(result, Processed) else None
 
     def put(self, key: str, result: Processed) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # private when govstats creates it
+        path.parent.mkdir(exist_ok=True, mode=0o700)
+        body = _encode(result.lean())
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as stream:
-                pickle.dump(result.lean(), stream, protocol=pickle.HIGHEST_PROTOCOL)
+                stream.write(self._signature(body) + b"\n" + body)
             os.replace(temporary, path)
         finally:
             if os.path.exists(temporary):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import multiprocessing
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -20,9 +21,12 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from ..errors import TooSlow, UsageError
 from ..model import CheckResult
 from . import tidy
 from .cache import Cache, file_key
+from .limits import DEFAULT_LIMITS, Limits
+from .names import escape_controls, legible, report_id
 from .pipeline import Processed, process_file
 
 SCHEDULERS = ("processes", "dask")
@@ -45,8 +49,14 @@ def _error_frame(result: Processed) -> pd.DataFrame:
     return tidy.reports_frame([record])
 
 
-def _first(frame: pd.DataFrame, column: str):
-    """The first row's value of a column, as printed (``iloc[0]`` of a whole row is slow: a mixed-type Series)."""
+def _first(frame: pd.DataFrame | pa.Table, column: str):
+    """The first row's value of a column, as printed (``iloc[0]`` of a whole row is slow: a mixed-type Series).
+    A cached result's rows are Arrow tables: a null is <NA> there too, as pandas prints it."""
+    if isinstance(frame, pa.Table):
+        if column not in frame.column_names or not frame.num_rows:
+            return None
+        value = frame.column(column)[0].as_py()
+        return pd.NA if value is None else value
     return frame[column].array[0] if column in frame and len(frame) else None
 
 
@@ -72,13 +82,23 @@ class LogEntry:
             self.counts[0 if check.passed is True else 1 if check.passed is False else 2] += 1
 
     def line(self) -> str:
+        """One line, whatever the name or the error holds (control characters are escaped)."""
         if self.error:
-            return f"ERROR {self.error}"
+            return escape_controls(f"ERROR {self.error}{_legible(self.report_id)}")
         passed, failed, unknown = self.counts
-        return (
+        return escape_controls(
             f"OK    {self.report_id}: {self.head}; checks {passed} passed, {failed} failed, "
-            f"{unknown} not evaluable; {self.problems} problems"
+            f"{unknown} not evaluable; {self.problems} problems{_legible(self.report_id)}"
         )
+
+
+def _legible(name: str) -> str:
+    readable = legible(name)
+    return f" [name as GB18030: {readable}]" if readable else ""
+
+
+def skip_line(name: str, why: str) -> str:
+    return escape_controls(f"SKIP  {name}: {why}{_legible(name)}")
 
 
 def log_entry(result: Processed) -> LogEntry:
@@ -96,8 +116,9 @@ def log_entry(result: Processed) -> LogEntry:
     return entry
 
 
-def arrow_table(frame: pd.DataFrame) -> pa.Table:
-    return pa.Table.from_pandas(frame, preserve_index=False)
+def arrow_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
+    """A table's rows as Arrow (a cached result's rows already are)."""
+    return frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
 
 
 @dataclass
@@ -124,26 +145,32 @@ def prepare(result: Processed, start: float, cached: bool) -> Outcome:
     return Outcome(bare, tables, result_year(result), log_entry(result), time.process_time() - start, cached)
 
 
-def run_one(path: str, name: str, cache: Cache | None) -> Outcome:
-    """``process_file`` through the cache: a hit costs one read and one hash."""
+def run_one(path: str, name: str, cache: Cache | None, limits: Limits = DEFAULT_LIMITS) -> Outcome:
+    """``process_file`` through the cache: a hit costs one read, one hash and re-running the identity checks."""
     start = time.process_time()
     key = hit = None
     if cache is not None:
         try:
-            key = file_key(Path(path).read_bytes(), name)
+            size = os.stat(path).st_size
+            key = file_key(Path(path).read_bytes(), report_id(name), limits) if size <= limits.max_bytes else None
         except OSError:
             key = None  # process_file reports the unreadable file by name
         hit = cache.get(key) if key else None
-    result = hit or process_file(path, name).lean()
-    if cache is not None and key and hit is None and result.sha256:
-        with contextlib.suppress(OSError):  # a full or read-only cache costs speed, never the build
+    result = hit or process_file(path, name, limits).lean()
+    if cache is not None and key and hit is None and result.sha256 and not _timed_out(result):
+        with contextlib.suppress(OSError, TypeError, ValueError):  # a full or read-only cache costs speed only
             cache.put(key, result)
     return prepare(result, start, hit is not None)
 
 
-def run_chunk(tasks: list[Task], cache_dir: str | None) -> list[Outcome]:
+def _timed_out(result: Processed) -> bool:
+    """A parse stopped by the time limit says nothing about the file's content: it is not cached."""
+    return result.error is not None and f": {TooSlow.reason}: " in result.error
+
+
+def run_chunk(tasks: list[Task], cache_dir: str | None, limits: Limits = DEFAULT_LIMITS) -> list[Outcome]:
     cache = Cache(cache_dir) if cache_dir else None
-    return [run_one(path, name, cache) for path, name in tasks]
+    return [run_one(path, name, cache, limits) for path, name in tasks]
 
 
 def chunked(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
@@ -168,15 +195,15 @@ def _ordered(submit: Callable[[list[Task]], Future], chunks: Iterator[list[Task]
         yield from pending.popleft().result()
 
 
-def _with_processes(chunks: Iterator[list[Task]], cache_dir: str | None, jobs: int) -> Iterator[Outcome]:
+def _with_processes(chunks: Iterator[list[Task]], cache_dir: str | None, jobs: int, limits: Limits):
     # spawn: workers start clean (no inherited tracers, threads or locks) on every platform
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         executor: Executor = pool
-        yield from _ordered(lambda chunk: executor.submit(run_chunk, chunk, cache_dir), chunks, 4 * jobs)
+        yield from _ordered(lambda chunk: executor.submit(run_chunk, chunk, cache_dir, limits), chunks, 4 * jobs)
 
 
-def _with_dask(chunks: Iterator[list[Task]], cache_dir: str | None, jobs: int, address: str | None):
+def _with_dask(chunks: Iterator[list[Task]], cache_dir: str | None, jobs: int, address: str | None, limits: Limits):
     from distributed import Client, LocalCluster
 
     cluster = None
@@ -185,7 +212,7 @@ def _with_dask(chunks: Iterator[list[Task]], cache_dir: str | None, jobs: int, a
     client = Client(address or cluster)
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        submit = lambda chunk: client.submit(run_chunk, chunk, cache_dir, pure=False)  # noqa: E731
+        submit = lambda chunk: client.submit(run_chunk, chunk, cache_dir, limits, pure=False)  # noqa: E731
         yield from _ordered(submit, chunks, 4 * workers)
     finally:
         client.close()
@@ -200,14 +227,15 @@ def run_files(
     scheduler: str = "processes",
     dask_address: str | None = None,
     chunk_size: int = 8,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[Outcome]:
     """The outcome of every (path, name), in input order. ``jobs=1`` without Dask runs in this process."""
     if scheduler not in SCHEDULERS:
-        raise ValueError(f"unknown scheduler {scheduler!r}: choose one of {', '.join(SCHEDULERS)}")
+        raise UsageError(f"unknown scheduler {scheduler!r}: choose one of {', '.join(SCHEDULERS)}")
     cache = str(cache_dir) if cache_dir else None
     chunks = chunked(tasks, chunk_size)
     if scheduler == "dask":
-        return _with_dask(chunks, cache, max(1, jobs), dask_address)
+        return _with_dask(chunks, cache, max(1, jobs), dask_address, limits)
     if jobs <= 1:
-        return (outcome for chunk in chunks for outcome in run_chunk(chunk, cache))
-    return _with_processes(chunks, cache, jobs)
+        return (outcome for chunk in chunks for outcome in run_chunk(chunk, cache, limits))
+    return _with_processes(chunks, cache, jobs, limits)

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import GovstatsError
+from ..errors import DamagedFile, EncryptedFile, GovstatsError, UnknownFormat, encrypted_pdf, stable_text
 from ..extract import read_source
+from ..extract.docx import check_package_size
+from ..extract.text import simplified, simplified_line
 from ..model import MISSING, UNREADABLE, CheckResult, Report, SourceText
 from ..transform.detect import WORK_PLAN, document_type
 from ..transform.narrative import extract_narrative, narrative_review_cells, narrative_totals
@@ -24,6 +26,8 @@ from ..validate.checks import CorpusSummary, corpus_summary, report_checks
 from ..validate.prose import narrative_checks
 from ..validate.workplan import work_plan_checks
 from . import tidy
+from .limits import DEFAULT_LIMITS, Limits, read_bounded, time_limit
+from .names import escape_controls, report_id
 
 
 @dataclass
@@ -36,7 +40,8 @@ class Processed:
     report: Report | None = None
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # this file's rows of the dataset's tables
+    # This file's rows of the dataset's tables (Arrow tables when the result was taken from the cache).
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: CorpusSummary | None = None  # what the corpus-wide checks need
 
     def lean(self) -> Processed:
@@ -44,10 +49,20 @@ class Processed:
         return replace(self, report=None)
 
 
+TRADITIONAL = "Traditional Chinese, read in Simplified characters (OpenCC t2s)"
+
+
 def read_named(path: Path, name: str, data: bytes) -> SourceText:
-    """Read a file and name it by ``name`` (its path relative to the corpus), so outputs carry no machine paths."""
+    """Read a file and name it by ``name`` (its path relative to the corpus), so outputs carry no machine paths.
+
+    A report written in Traditional characters (a Hong Kong or Taiwan copy, Big5) is read in Simplified ones:
+    labels then match the codebook; digits and marks are never changed (see :func:`~govstats.extract.text.simplified`).
+    """
     source = read_source(Path(name), data)
     source.path = name
+    if simplified(source.text) is not None:
+        source.lines = [replace(line, text=simplified_line(line.text)) for line in source.lines]
+        source.encoding = f"{source.encoding}; {TRADITIONAL}"
     return source
 
 
@@ -74,29 +89,70 @@ def fill_from_prose(report: Report) -> None:
                 table[outcome] = cell
 
 
-def process_file(path: str | Path, name: str | None = None) -> Processed:
-    """Run the whole pipeline on one file. Never raises for bad input: the error is returned, naming the file."""
+def process_file(path: str | Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Processed:
+    """Run the whole pipeline on one file. Never raises: whatever goes wrong is the file's error, naming it.
+
+    ``name`` is the file's path relative to the corpus as the OS gives it (any bytes); the report id is its
+    printable, lossless form (:func:`~govstats.dataset.names.report_id`).
+    """
     path = Path(path)
-    name = name or path.name
+    name = report_id(path.name if name is None else name)
+    data = b""
     try:
-        data = path.read_bytes()
+        data = read_bounded(path, name, limits)
+    except GovstatsError as error:
+        return _failed(name, "", str(error))
     except OSError as error:
-        return Processed(name, "", "error", error=f"{name}: cannot be opened: {error.strerror}")
+        return _failed(name, "", f"{name}: cannot be opened: {error.strerror or type(error).__name__}")
+    except Exception as error:  # noqa: BLE001 - nothing may escape: one bad file must not cost the batch
+        return _failed(name, "", _internal(name, error))
     sha256 = hashlib.sha256(data).hexdigest()
     try:
-        source = read_named(path, name, data)
-        if document_type(source.text) == WORK_PLAN:
-            plan = read_work_plan(source)
-            plan.checks = work_plan_checks(plan)
-            return work_plan_result(plan, sha256)
-        report, checks = analyse(source)
+        with time_limit(name, limits.timeout_seconds):
+            return _process(path, name, data, sha256, limits)
     except GovstatsError as error:
-        return Processed(name, sha256, "error", error=str(error))
-    except Exception as error:  # a bug must not cost the rest of the batch; it is reported with the file's name
-        return Processed(name, sha256, "error", error=f"{name}: internal error: {type(error).__name__}: {error}")
-    return Processed(
-        name, sha256, "annual_report", report, checks, tables=tables_of(report, sha256), summary=corpus_summary(report)
-    )
+        return _failed(name, sha256, str(error))
+    except RecursionError:
+        return _failed(name, sha256, f"{name}: too deeply nested to read")
+    except MemoryError:
+        return _failed(name, sha256, f"{name}: too large to read in memory")
+    except Exception as error:  # noqa: BLE001 - a bug must not cost the rest of the batch; reported with the name
+        if encrypted_pdf(data, error, reader_failed=False):  # a password error that escaped the reader
+            return _failed(name, sha256, str(_encrypted(name)))
+        return _failed(name, sha256, _internal(name, error))
+
+
+def _failed(name: str, sha256: str, text: str) -> Processed:
+    """The error row: a text that is the same on every run (no addresses) and on one storable line."""
+    return Processed(name, sha256, "error", error=escape_controls(stable_text(text)))
+
+
+def _internal(name: str, error: BaseException) -> str:
+    return f"{name}: internal error: {type(error).__name__}: {error}"
+
+
+def _encrypted(name: str) -> EncryptedFile:
+    return EncryptedFile(name, "the PDF is password-protected; save a copy without a password to read it")
+
+
+def _process(path: Path, name: str, data: bytes, sha256: str, limits: Limits) -> Processed:
+    """Everything that can fail on a file's content, the per-file tables included (they are the file's too)."""
+    check_package_size(name, data, limits.max_bytes)
+    try:
+        source = read_named(path, name, data)
+    except (UnknownFormat, DamagedFile) as error:
+        if encrypted_pdf(data, error):  # the PDF reader's own message ("not a readable PDF ()") says less
+            raise _encrypted(name) from None
+        raise
+    if document_type(source.text) == WORK_PLAN:
+        plan = read_work_plan(source)
+        plan.checks = work_plan_checks(plan)
+        return work_plan_result(plan, sha256)
+    report, checks = analyse(source)
+    if TRADITIONAL in source.encoding:
+        report.problems.append(f"encoding: {source.encoding}")
+    tables = tables_of(report, sha256)
+    return Processed(name, sha256, "annual_report", report, checks, tables=tables, summary=corpus_summary(report))
 
 
 def tables_of(report: Report, sha256: str) -> dict[str, pd.DataFrame]:

@@ -22,8 +22,8 @@ def sniff(data: bytes) -> str:
     if head.startswith(b"PK\x03\x04"):
         try:
             names = zipfile.ZipFile(BytesIO(data)).namelist()
-        except zipfile.BadZipFile:
-            return "zip"
+        except zipfile.BadZipFile:  # no directory (cut off): the local headers still name a Word document's parts
+            return "docx" if b"word/document.xml" in data or b"[Content_Types].xml" in data[:4096] else "zip"
         return "docx" if "word/document.xml" in names else "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "ole"  # legacy .doc/.xls

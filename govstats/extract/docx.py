@@ -12,6 +12,7 @@ second is read as a continuation of the first (same table number, rows numbered 
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 import docx
 from lxml import etree
 
-from ..errors import UnknownFormat
+from ..errors import DamagedFile, TooLarge, UnknownFormat
 from ..model import Line, SourceText
 from .cells import is_blank_row, join_pieces, row_line
 
@@ -45,14 +46,57 @@ _GRID_COLUMNS = etree.XPath("count(./w:tblGrid/w:gridCol)", namespaces=_NS)
 _V_MERGE = etree.XPath("string(./w:tcPr/w:vMerge/@w:val)", namespaces=_NS)
 _HAS_V_MERGE = etree.XPath("boolean(./w:tcPr/w:vMerge)", namespaces=_NS)
 _NUMBER = re.compile(r"^[\d.,，]+$")
+MB = 1024 * 1024
+
+
+# The last line of defence for callers that set no limit: python-docx reads every member it needs into memory.
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+_MACRO_ENABLED = "macroEnabled"
+
+
+def check_package_size(path: str | Path, data: bytes, max_unpacked_bytes: int = MAX_UNPACKED_BYTES) -> None:
+    """Refuse a zip package that would unpack to more than ``max_unpacked_bytes``, from its directory alone.
+
+    The sizes are the ones the zip declares; reading a member never gives more than its declared size (zipfile
+    stops there and a member that is longer fails its CRC), so this bounds the memory any member can take.
+    Bytes that are not a readable zip are left to the reader, which says what is wrong with them.
+    """
+    if not data.startswith(b"PK\x03\x04"):
+        return
+    try:
+        members = zipfile.ZipFile(BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > max_unpacked_bytes:
+        largest = max(members, key=lambda member: member.file_size)
+        raise TooLarge(
+            str(path),
+            f"a zip of {len(data) / MB:.1f} MB that would unpack to {unpacked / MB:.0f} MB ({largest.filename}: "
+            f"{largest.file_size / MB:.0f} MB), over the limit of {max_unpacked_bytes / MB:.0f} MB (a zip bomb?)",
+        )
+
+
+def _open_package(path: str | Path, data: bytes) -> docx.document.Document:
+    try:
+        zipfile.ZipFile(BytesIO(data))
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError):  # no central directory: the end is cut off
+        raise DamagedFile(str(path), "truncated Word document (its zip archive has no directory at the end)") from None
+    try:
+        return docx.Document(BytesIO(data))
+    except zipfile.BadZipFile as error:  # a member's bytes are cut or changed: its checksum or header is wrong
+        raise DamagedFile(str(path), f"damaged Word document ({error})") from None
+    except Exception as error:  # python-docx raises several kinds for a broken package
+        if _MACRO_ENABLED in str(error):
+            detail = "a macro-enabled Word document (.docm); save it as .docx to read it"
+            raise UnknownFormat(str(path), detail) from None
+        raise UnknownFormat(str(path), f"not a readable Word document ({type(error).__name__})") from None
 
 
 def read_docx(path: str | Path, data: bytes) -> SourceText:
     """Read a DOCX file into prose lines and tab-separated table rows, in body order."""
-    try:
-        document = docx.Document(BytesIO(data))
-    except Exception as error:  # python-docx raises several kinds for a broken package
-        raise UnknownFormat(str(path), f"not a readable Word document ({error})") from None
+    check_package_size(path, data)
+    document = _open_package(path, data)
     return SourceText(path=str(path), flavor="docx", lines=list(_lines(document.element.body)))
 
 

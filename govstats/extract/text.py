@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import EmptyFile, UndecodableBytes
@@ -44,13 +45,97 @@ def decode(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         if _looks_like_text(text):
+            if encoding == "gb18030" and not _reads_as_report(text):
+                return _big5_or(data, text)
             return text, encoding
+    big5 = _decode_big5(data)
+    if big5 is not None:
+        return big5
     # UTF-8 with a few broken bytes (a file cut mid-character, a flipped byte): keep the text and say what was lost.
     text = data.decode("utf-8", errors="replace")
     broken = text.count("\ufffd")
     if broken <= max(2, len(text) // 1000) and _looks_like_text(text):
         return text, f"utf-8 ({broken} undecodable bytes replaced)"
-    raise UndecodableBytes(path, "not UTF-8, GB18030/GBK or UTF-16 text")
+    raise UndecodableBytes(path, "not UTF-8, GB18030/GBK, Big5 or UTF-16 text")
+
+
+# --- Big5 and Traditional Chinese ----------------------------------------------------------------------------------
+# Big5 bytes decode as GB18030 without an error, into nonsense (寶山區 → 畐跋): what tells them apart is whether the
+# text is made of the characters reports are written in. Those are the characters of the codebook's labels (every
+# table label, in every variant), a fact kept once, as data, in the codebook.
+_CJK = re.compile("[\u4e00-\u9fff]")
+_REPORT_SHARE = 0.2  # a report (or work plan): 0.5–0.75 of its Chinese characters are label characters; Big5 read
+# as GB18030: 0.02
+_TRADITIONAL_SHARE = 0.05  # characters that OpenCC changes: a few in Simplified text (0–1%), many in Traditional
+
+
+@lru_cache(maxsize=1)
+def _report_characters() -> frozenset[str]:
+    from ..codebook import entries
+
+    labels = "".join(entry.label_zh + "".join(entry.variants) for entry in entries())
+    return frozenset(_CJK.findall(labels + "政府信息公开工作年度报告年本总体情况主要问题及改进"))
+
+
+def _report_share(text: str) -> float:
+    sample = _CJK.findall(text[:20_000])
+    return sum(char in _report_characters() for char in sample) / len(sample) if sample else 1.0
+
+
+def _reads_as_report(text: str) -> bool:
+    return _report_share(text) >= _REPORT_SHARE or _report_share(simplified(text) or text) >= _REPORT_SHARE
+
+
+def _decode_big5(data: bytes) -> tuple[str, str] | None:
+    try:
+        text = data.decode("big5hkscs")
+    except UnicodeDecodeError:
+        return None
+    if not (_looks_like_text(text) and _reads_as_report(text)):
+        return None
+    return text, "big5"
+
+
+def _big5_or(data: bytes, gb_text: str) -> tuple[str, str]:
+    """GB18030 decoded text that does not read as a report: Big5 if that reads as one, else the GB18030 text."""
+    big5 = _decode_big5(data)
+    if big5 is not None and _report_share(simplified(big5[0]) or big5[0]) > _report_share(gb_text):
+        return big5
+    return gb_text, "gb18030"
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")  # character by character (with OpenCC's phrase table for one-to-many characters)
+
+
+def is_traditional(text: str) -> bool:
+    """Whether a text is written in Traditional characters: OpenCC changes a good share of its Chinese ones."""
+    sample = text[:20_000]
+    chinese = _CJK.findall(sample)
+    if len(chinese) < 20:
+        return False
+    converted = _converter().convert(sample)
+    changed = sum(a != b for a, b in zip(sample, converted, strict=False)) if len(converted) == len(sample) else 1
+    return changed >= _TRADITIONAL_SHARE * len(chinese)
+
+
+def simplified(text: str) -> str | None:
+    """A Traditional-Chinese text in Simplified characters (OpenCC t2s), or None when it is not Traditional.
+
+    Only Chinese characters change: a line whose digits, marks or spacing would differ is kept as printed.
+    """
+    if not is_traditional(text):
+        return None
+    return "\n".join(simplified_line(line) for line in text.split("\n"))
+
+
+def simplified_line(line: str) -> str:
+    """One line in Simplified characters, or as printed if anything but its Chinese characters would change."""
+    converted = _converter().convert(line)
+    return converted if _CJK.sub("", converted) == _CJK.sub("", line) else line
 
 
 # Control characters (but tab, newline, carriage return, form feed) and private-use code points.
