@@ -37,6 +37,7 @@ from ..model import CheckResult
 from ..validate.checks import corpus_checks
 from ..validate.prose import narrative_corpus_checks
 from . import tidy
+from .datapackage import write_package
 from .parallel import LogEntry, Outcome, arrow_table, log_entry, result_tables, run_files
 from .pipeline import Processed, process_file
 
@@ -462,6 +463,7 @@ def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout,
     codebook.to_csv(staging / "codebook.csv", index=False, lineterminator="\n")
     log = entries.values()
     (staging / LOG_NAME).write_text(_log_text(list(log)), encoding="utf-8")
+    write_package(staging)  # report_cells, rates, datapackage.json, duckdb.sql from the tables just written
     totals = [sum(e.counts[i] for e in log) for i in range(3)]
     return BuildSummary(
         documents=tally.documents,
