@@ -111,11 +111,12 @@ def _export(args: argparse.Namespace) -> int:
     from .dataset.export import export
 
     try:
-        written = export(args.data, args.out, args.format, tables=args.table or None, language=args.language)
+        out = args.out or f"exports/{args.format}"
+        written = export(args.data, out, args.format, tables=args.table or None, language=args.language)
     except (FileNotFoundError, KeyError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"{len(written)} files ({args.format}) → {args.out}")
+    print(f"{len(written)} files ({args.format}) → {out}")
     return 0
 
 
@@ -149,9 +150,7 @@ def _add_export(commands) -> None:
     export_parser.add_argument("--out", default=None, help="output folder (default exports/<format>)")
     export_parser.add_argument("--table", action="append", default=[], help="only this table (repeatable)")
     export_parser.add_argument("--language", choices=("en", "zh"), default="en", help="value labels' language")
-    export_parser.set_defaults(
-        run=lambda args: _export(args.__class__(**{**vars(args), "out": args.out or f"exports/{args.format}"}))
-    )
+    export_parser.set_defaults(run=_export)
 
 
 def _add_fetch(commands) -> None:
