@@ -38,7 +38,7 @@ DESCRIPTION = (
 LICENCE = {
     "name": "other-open",
     "title": "Figures from public government information disclosure reports, reproduced with their source; "
-    "see data/raw/SOURCES-AND-LICENCE.md. The govstats code is MIT-licensed.",
+    "see data/raw/README-SOURCES-AND-LICENCE.md. The govstats code is MIT-licensed.",
 }
 
 
