@@ -48,6 +48,10 @@ def test_requests_table_is_long_with_provenance_and_nullable_integers(dataset):
     requests = pd.read_parquet(out / "requests.parquet")
     assert list(requests.columns) == [
         "report_id",
+        "year",
+        "agency",
+        "level",
+        "region",
         "row",
         "group",
         "applicant",

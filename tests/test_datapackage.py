@@ -55,13 +55,16 @@ def test_the_package_describes_every_table_from_the_schema(built):
     assert list(resources) == list(schema.table_names())
     for table, resource in resources.items():
         assert [f["name"] for f in resource["schema"]["fields"]] == schema.columns(table)
-        assert [f["type"] for f in resource["schema"]["fields"]] == [f.type for f in schema.fields(table)]
+        types = [f["type"] + (f"<{f['itemType']}>" if "itemType" in f else "") for f in resource["schema"]["fields"]]
+        assert types == [f.type for f in schema.fields(table)]
         assert resource["schema"]["missingValues"] == [""]
     requests = resources["requests"]["schema"]
     assert requests["primaryKey"] == ["report_id", "row", "applicant"]
     assert requests["foreignKeys"] == [
         {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}}
     ]
+    candidates = next(f for f in requests["fields"] if f["name"] == "candidates")
+    assert (candidates["type"], candidates["delimiter"], candidates["itemType"]) == ("list", "|", "integer")
     status = next(f for f in requests["fields"] if f["name"] == "status")
     assert {"slash", "dash", "blank"} <= set(status["constraints"]["enum"])  # "/" and "-" are values, not missing
     assert next(f for f in requests["fields"] if f["name"] == "value")["unit"] == "requests"
@@ -72,6 +75,8 @@ def test_a_status_outside_the_vocabulary_and_a_dangling_report_id_fail_validatio
     shutil.copytree(built, copy)
     requests = (copy / "requests.csv").read_text(encoding="utf-8").splitlines()
     requests[1] = requests[1].replace(",value,", ",zero,", 1)
+    assert requests[2].endswith(",,")  # a cell without identities or candidates: give it an unreadable candidate
+    requests[2] += "1|x"
     (copy / "requests.csv").write_text("\n".join(requests) + "\n", encoding="utf-8")
     narrative = (copy / "narrative.csv").read_text(encoding="utf-8").splitlines()
     narrative[1] = "no_such_report.txt" + narrative[1][narrative[1].index(",") :]
@@ -80,6 +85,7 @@ def test_a_status_outside_the_vocabulary_and_a_dangling_report_id_fail_validatio
     errors = {(task.name, error.type) for task in report.tasks for error in task.errors}
     assert ("requests", "constraint-error") in errors
     assert ("narrative", "foreign-key") in errors
+    assert ("requests", "type-error") in errors
 
 
 def test_duckdb_reads_the_printed_run_as_text_with_the_packages_types(built):

@@ -4,6 +4,7 @@ CSV with the same types, Excel-friendly CSV with a BOM — each read back."""
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -70,7 +71,11 @@ def test_the_r_parquet_has_factors_in_codebook_order_and_the_same_values(built, 
     assert str(table.schema.field("row").type).startswith("dictionary")
     frame = table.to_pandas()
     assert list(frame["applicant"].cat.categories) == list(codebook.applicants())
-    for name in data.requests.columns:  # an empty code (the balance rows' group) is NA in a factor
+    assert table.schema.field("candidates").type.value_type == pa.int64()
+    lists = {"candidates", "identities"}
+    for name in lists:  # a list field is the "|"-joined text as a list; an empty one, an empty list
+        assert ["|".join(map(str, items)) for items in frame[name]] == data.requests[name].fillna("").tolist()
+    for name in set(data.requests.columns) - lists:  # an empty code (the balance rows' group) is NA in a factor
         assert _plain(frame[name]) == _plain(data.requests[name]), name
     back = pd.read_csv(
         tmp_path / "requests.csv", dtype=schema.dtypes("requests"), keep_default_na=False, na_values=[""]

@@ -87,6 +87,8 @@ def read_tables(directory: Path, names) -> dict[str, pd.DataFrame]:
 
 def field_descriptor(field: schema.Field) -> dict:
     descriptor = {"name": field.name, "type": field.type, "description": field.description}
+    if field.item_type:
+        descriptor |= {"type": "list", "delimiter": schema.LIST_DELIMITER, "itemType": field.item_type}
     if field.unit:
         descriptor["unit"] = field.unit
     allowed = list(schema.vocabulary(field))
@@ -157,7 +159,7 @@ def package_descriptor(tables: list[str]) -> dict:
 
 def duckdb_columns(table: str) -> dict[str, str]:
     """Column name → DuckDB type, for ``read_csv(..., columns=...)``."""
-    return {field.name: DUCKDB_TYPES[field.type] for field in schema.fields(table)}
+    return {field.name: DUCKDB_TYPES[field.storage_type] for field in schema.fields(table)}
 
 
 def duckdb_sql(tables: list[str]) -> str:

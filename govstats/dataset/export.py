@@ -106,16 +106,32 @@ def write_stata(table: str, frame: pd.DataFrame, path: Path, language: str = "en
 # --- R ------------------------------------------------------------------------------------------------------------
 
 
+ARROW_ITEMS = {"integer": pa.int64(), "number": pa.float64(), "string": pa.string()}
+
+
+def _as_list(texts: pd.Series, item_type: str) -> pa.Array:
+    """A "|"-joined list field as an Arrow list (an empty field is an empty list: nothing is listed)."""
+    convert = {"integer": int, "number": float, "string": str}[item_type]
+    items = [[convert(item) for item in text.split(schema.LIST_DELIMITER)] if text else [] for text in texts.fillna("")]
+    return pa.array(items, pa.list_(ARROW_ITEMS[item_type]))
+
+
 def r_table(table: str, frame: pd.DataFrame) -> pa.Table:
-    """Arrow table with coded fields as dictionaries (factors in R), the rest in the schema's types."""
+    """Arrow table with coded fields as dictionaries (factors in R), list fields as lists (R list columns), the
+    rest in the schema's types."""
     categoricals = coded(table, frame)
     columns = {name: categoricals.get(name, frame[name]) for name in frame.columns}
-    return pa.Table.from_pandas(pd.DataFrame(columns), preserve_index=False)
+    arrow = pa.Table.from_pandas(pd.DataFrame(columns), preserve_index=False)
+    for field in schema.fields(table) if table in schema.table_names() else ():
+        if field.item_type and field.name in frame:
+            index = arrow.schema.get_field_index(field.name)
+            arrow = arrow.set_column(index, field.name, _as_list(frame[field.name], field.item_type))
+    return arrow.replace_schema_metadata(None)  # pandas' metadata would name the lists' old text dtype
 
 
 def readr_types(table: str) -> str:
     """readr's compact column types of a table (``c`` text, ``i`` integer, ``d`` number, ``l`` logical)."""
-    return "".join(R_TYPES[field.type] for field in schema.fields(table))
+    return "".join(R_TYPES[field.storage_type] for field in schema.fields(table))
 
 
 def r_script(tables: list[str]) -> str:

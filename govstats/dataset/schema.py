@@ -26,6 +26,10 @@ from .. import codebook
 from ..model import Method, Status
 
 PANDAS_DTYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean"}
+# A list field (``list<integer>``: the candidates of an ambiguous cell) is kept as its items joined by "|" in the
+# frames and CSVs, Frictionless' list type with that delimiter; Parquet exports for R hold it as a real list.
+LIST_DELIMITER = "|"
+LIST_TYPE = re.compile(r"list<(\w+)>")
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,19 @@ class Field:
     codes: str = ""  # the vocabulary of a coded field: a codebook table, or status / method (govstats.model)
 
     @property
+    def item_type(self) -> str | None:
+        """The type of a list field's items (``integer`` for ``list<integer>``); None for other fields."""
+        found = LIST_TYPE.fullmatch(self.type)
+        return found.group(1) if found else None
+
+    @property
+    def storage_type(self) -> str:
+        """The type of the stored column: a list field is stored as text."""
+        return "string" if self.item_type else self.type
+
+    @property
     def dtype(self) -> str:
-        return PANDAS_DTYPES[self.type]
+        return PANDAS_DTYPES[self.storage_type]
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
