@@ -26,7 +26,14 @@ PACKAGE_NAME = "govstats-ogi-annual-reports"
 PROFILE = "https://datapackage.org/profiles/2.0/{}.json"
 MISSING_VALUES = [""]
 DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
-DERIVED_FROM = ("reports", "requests", "review_litigation", "proactive", "narrative")
+# The columns the derived tables are computed from (only these are read back: memory stays small on large corpora).
+DERIVED_FROM = {
+    "reports": ["report_id", "document", "status", "year", "agency", "level", "region", "format_version"],
+    "requests": ["report_id", "row", "group", "applicant", "value", "status", "method"],
+    "review_litigation": ["report_id", "proceeding", "outcome", "value", "status", "method"],
+    "proactive": ["report_id", "item", "measure", "value", "status", "method"],
+    "narrative": ["report_id", "key", "value", "method"],
+}
 NO_YEAR = "unknown"
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 DESCRIPTION = (
@@ -51,16 +58,18 @@ def _partition_year(folder: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A table's Parquet: one file, or a folder of year partitions (``2023/``, ``year=2023/``), read file by file
     (a Hive partition column is restored from the folder name when the files leave it out)."""
     path = Path(path)
     if path.is_file():
-        return pq.read_table(path).to_pandas()
+        return pq.read_table(path, columns=columns).to_pandas()
     parts = []
     for part in sorted(path.glob("*/*.parquet")):
         table = pq.read_table(part, partitioning=None)
-        if "year" not in table.column_names and "=" in part.parent.name:
+        if columns is not None:
+            table = table.select([name for name in columns if name in table.column_names])
+        if "year" not in table.column_names and "=" in part.parent.name and (columns is None or "year" in columns):
             year = _partition_year(part.parent.name)
             table = table.append_column("year", pa.array([year] * table.num_rows, pa.int64()))
         parts.append(table)
@@ -78,8 +87,9 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([typed, frame[extra]], axis=1) if extra else typed
 
 
-def read_tables(directory: Path, names) -> dict[str, pd.DataFrame]:
-    return {name: conform(name, read_table(directory / f"{name}.parquet")) for name in names}
+def read_tables(directory: Path, columns: dict[str, list[str] | None]) -> dict[str, pd.DataFrame]:
+    """Tables of a dataset folder by name, each with the given columns (None: all)."""
+    return {name: conform(name, read_table(directory / f"{name}.parquet", wanted)) for name, wanted in columns.items()}
 
 
 # --- the descriptor -----------------------------------------------------------------------------------------------
@@ -187,10 +197,10 @@ def write_package(out_dir: str | Path) -> list[str]:
     """Add the derived tables, ``datapackage.json`` and ``duckdb.sql`` to a built dataset folder; returns the
     package's tables. Called by the build on its staging folder, before it is published."""
     out_dir = Path(out_dir)
-    present = [name for name in DERIVED_FROM if (out_dir / f"{name}.parquet").exists()]
+    present = {name: wanted for name, wanted in DERIVED_FROM.items() if (out_dir / f"{name}.parquet").exists()}
     tables = read_tables(out_dir, present)
-    for name in DERIVED_FROM:
-        tables.setdefault(name, schema.empty(name))
+    for name, wanted in DERIVED_FROM.items():
+        tables.setdefault(name, schema.empty(name)[wanted])
     for name, frame in shapes.derived_tables(tables).items():
         write_frame(frame, out_dir, name)
     names = [name for name in schema.table_names() if (out_dir / f"{name}.csv").exists()]

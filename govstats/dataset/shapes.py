@@ -14,11 +14,11 @@ missing, never 0), with the Wilson 95% interval and the weakest method among the
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 from . import schema
@@ -138,30 +138,31 @@ def rate_definitions() -> tuple[RateDefinition, ...]:
     return tuple(definitions)
 
 
-def _cell_name(selector: Selector, row: pd.Series) -> str:
-    key = [name for name in schema.primary_key(selector.table) if name != "report_id"]
-    return f"{selector.table} " + " ".join(f"{name}={row[name]}" for name in key)
+def _cell_names(selector: Selector, cells: pd.DataFrame) -> pd.Series:
+    """``requests row=granted applicant=total`` for each cell: what a rate's detail names."""
+    names = pd.Series(f"{selector.table}", index=cells.index, dtype="object")
+    for field in (name for name in schema.primary_key(selector.table) if name != "report_id"):
+        names = names + f" {field}=" + cells[field].astype(str)
+    return names
 
 
 def _sums(selector: Selector, tables: dict[str, pd.DataFrame], ids: pd.Index) -> pd.DataFrame:
-    """Per report: the sum of the selected cells (empty unless all are numbers), the weakest method and why empty."""
+    """Per report: the sum of the selected cells (empty unless all are numbers), the rank of the weakest method
+    among them (SOURCES) and, where the sum is empty, why (the first cell that is not a number, or no cell)."""
     cells = selector.cells(tables)
     cells = cells[cells["report_id"].isin(ids)]
     method = cells["method"] if "method" in cells else pd.Series("table", index=cells.index)
-    rank = method.map({source: i for i, source in enumerate(SOURCES)}).fillna(0)
+    rank = method.map({source: i for i, source in enumerate(SOURCES)}).fillna(0).astype(float)
     grouped = cells.assign(rank=rank).groupby("report_id", sort=True)
     complete = grouped["value"].count() == grouped.size()
     out = pd.DataFrame(
-        {
-            "total": grouped["value"].sum(min_count=1).where(complete),
-            "source": grouped["rank"].max().map(lambda i: SOURCES[int(i)]),
-        }
+        {"total": grouped["value"].sum(min_count=1).where(complete).astype("Float64"), "rank": grouped["rank"].max()}
     ).reindex(ids)
-    problems = {report_id: f"no cell {selector_text(selector)}" for report_id in ids.difference(complete.index)}
-    for _, row in cells[cells["value"].isna()].iterrows():
-        status = row.get("status", "empty")
-        problems.setdefault(row["report_id"], f"{_cell_name(selector, row)} is {status}")
-    out["problem"] = pd.Series(problems, dtype="object").reindex(ids)
+    not_numbers = cells[cells["value"].isna()]
+    status = not_numbers["status"].astype(str) if "status" in not_numbers else "empty"
+    named = (_cell_names(selector, not_numbers) + " is " + status).groupby(not_numbers["report_id"]).first()
+    absent = pd.Series(f"no cell {selector_text(selector)}", index=ids.difference(complete.index), dtype="object")
+    out["problem"] = pd.concat([named, absent]).reindex(ids)
     return out
 
 
@@ -170,63 +171,76 @@ def selector_text(selector: Selector) -> str:
     return f"{selector.table}:{conditions}"
 
 
-def wilson_interval(successes: int, trials: int, z: float = WILSON_Z) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (trials > 0, 0 <= successes <= trials)."""
-    share = successes / trials
+def wilson_interval(successes, trials, z: float = WILSON_Z):
+    """The Wilson score interval of a proportion (trials > 0, 0 <= successes <= trials); numbers or arrays."""
+    share = np.asarray(successes, float) / np.asarray(trials, float)
+    trials = np.asarray(trials, float)
     scale = 1 + z * z / trials
     centre = (share + z * z / (2 * trials)) / scale
-    half = z * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials)) / scale
-    return max(0.0, centre - half), min(1.0, centre + half)
+    half = z * np.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials)) / scale
+    return np.maximum(0.0, centre - half), np.minimum(1.0, centre + half)
 
 
-def _as_count(value) -> int | None:
-    """A count as an integer; a non-integral figure is not a count (None)."""
-    if value is None or pd.isna(value) or float(value) != int(value):
-        return None
-    return int(value)
+def _join(first: pd.Series, second: pd.Series) -> pd.Series:
+    both = first.notna() & second.notna()
+    return first.where(~both, first + "; " + second).fillna(second)
 
 
-def _rate_row(definition: RateDefinition, numerator, denominator, source: str, problems: list[str]) -> dict:
-    k, n = _as_count(numerator), _as_count(denominator)
-    row = {"rate": definition.rate, "numerator": k, "denominator": n, "value": None, "ci_low": None}
-    row |= {"ci_high": None, "interval": None, "source": source, "detail": "; ".join(problems) or None}
-    if k is None or n is None:
-        return row
-    if n == 0:
-        row["detail"] = "the denominator is 0"
-        return row
-    row["value"] = k / n
-    if k <= n:
-        row["ci_low"], row["ci_high"] = wilson_interval(k, n)
-        row["interval"] = INTERVAL
-    else:
-        row["detail"] = "the numerator exceeds the denominator: no interval"
-    return row
+def _as_counts(totals: pd.Series) -> pd.Series:
+    """Sums as integer counts; a non-integral figure is not a count (empty)."""
+    integral = totals.notna() & (totals == totals.round())
+    return totals.where(integral).round().astype("Int64")
+
+
+def _rate_frame(definition: RateDefinition, tables: dict[str, pd.DataFrame], ids: pd.Index) -> pd.DataFrame:
+    numerator = _sums(definition.numerator, tables, ids)
+    denominator = _sums(definition.denominator, tables, ids)
+    problem = _join(numerator["problem"], denominator["problem"])
+    total_k, total_n = numerator["total"], denominator["total"]
+    rank = np.fmax(numerator["rank"], denominator["rank"])
+    if definition.fallback:
+        prose = [_sums(selector, tables, ids) for selector in definition.fallback]
+        use = problem.notna() & prose[0]["problem"].isna() & prose[1]["problem"].isna()  # both figures printed
+        total_k, total_n = total_k.where(~use, prose[0]["total"]), total_n.where(~use, prose[1]["total"])
+        rank = rank.where(~use, np.fmax(prose[0]["rank"], prose[1]["rank"]))
+        problem = problem.where(~use, problem + ": the prose figures are used")
+    k, n = _as_counts(total_k), _as_counts(total_n)
+    defined = (k.notna() & n.notna() & (n > 0)).to_numpy(bool)
+    value = pd.array([pd.NA] * len(ids), dtype="Float64")
+    value[defined] = k[defined].to_numpy(float) / n[defined].to_numpy(float)
+    bounded = defined & (k <= n).fillna(False).to_numpy(bool)
+    low, high = (pd.array([pd.NA] * len(ids), dtype="Float64") for _ in range(2))
+    low[bounded], high[bounded] = wilson_interval(k[bounded].to_numpy(float), n[bounded].to_numpy(float))
+    detail = problem.copy()
+    detail[(k.notna() & (n == 0)).fillna(False).to_numpy(bool)] = "the denominator is 0"
+    detail[defined & ~bounded] = "the numerator exceeds the denominator: no interval"
+    return pd.DataFrame(
+        {
+            "report_id": ids,
+            "rate": definition.rate,
+            "numerator": k.to_numpy(),
+            "denominator": n.to_numpy(),
+            "value": value,
+            "ci_low": low,
+            "ci_high": high,
+            "interval": np.where(bounded, INTERVAL, None),
+            "source": rank.map(lambda i: None if pd.isna(i) else SOURCES[int(i)]).to_numpy(),
+            "detail": detail.to_numpy(),
+        }
+    )
 
 
 def rates(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every rate of rates.csv for every annual report (see the module docstring)."""
+    """Every rate of rates.csv for every annual report (see the module docstring), reports in report_id order and
+    rates in the file's order."""
     reports = annual_reports(tables["reports"]).set_index("report_id")
     ids = reports.index
-    records = {report_id: [] for report_id in ids}
-    for definition in rate_definitions():
-        numerator = _sums(definition.numerator, tables, ids)
-        denominator = _sums(definition.denominator, tables, ids)
-        fallback = None
-        if definition.fallback:
-            fallback = tuple(_sums(selector, tables, ids) for selector in definition.fallback)
-        for report_id in ids:
-            parts = [numerator.loc[report_id], denominator.loc[report_id]]
-            problems = [p for p in (parts[0]["problem"], parts[1]["problem"]) if isinstance(p, str)]
-            if problems and fallback is not None:
-                prose = [fallback[0].loc[report_id], fallback[1].loc[report_id]]
-                if all(pd.isna(p["problem"]) for p in prose):  # both prose figures are printed
-                    problems = [f"{'; '.join(problems)}: the prose figures are used"]
-                    parts = prose
-            weakest = max((p["source"] for p in parts if isinstance(p["source"], str)), key=SOURCES.index, default=None)
-            row = _rate_row(definition, parts[0]["total"], parts[1]["total"], weakest, problems)
-            records[report_id].append({"report_id": report_id, **reports.loc[report_id, REPORT_FIELDS], **row})
-    return schema.records_frame("rates", [row for report_id in ids for row in records[report_id]])
+    frames = [_rate_frame(definition, tables, ids).assign(order=i) for i, definition in enumerate(rate_definitions())]
+    if not frames or not len(ids):
+        return schema.empty("rates")
+    combined = pd.concat(frames, ignore_index=True).sort_values(["report_id", "order"], kind="stable")
+    combined = combined.join(reports[REPORT_FIELDS], on="report_id")
+    return schema.frame("rates", {name: combined[name].tolist() for name in schema.columns("rates")})
 
 
 def derived_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
