@@ -157,3 +157,18 @@ def test_the_manifest_is_hidden_from_the_build(server, tmp_path):
     _run(server, tmp_path)
     assert (tmp_path / "jinshan" / MANIFEST).exists()
     assert all(not path.name.startswith(".") for path in discover(tmp_path))
+
+
+def test_the_command_reports_each_url_and_fails_when_one_did(server, tmp_path, capsys):
+    from govstats import cli
+
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"# Jinshan\n{server}/reports/2023.html\n\n", encoding="utf-8")
+    options = ["--delay", "0", "--retries", "0", "--timeout", str(SLOW_SECONDS / 3), "--max-bytes", "1000"]
+    status = cli.main(["fetch", "--from-file", str(urls), "--raw", str(tmp_path / "raw"), *options])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert f"{server}/reports/files/report.pdf: 200 → report.pdf" in out
+    assert f"{server}/reports/files/missing.pdf: error: HTTP 404" in out
+    assert out.strip().endswith("3 downloaded, 0 already there, 4 failed")
+    assert (tmp_path / "raw" / "127.0.0.1" / "2023.html").is_file()  # the site folder is the page's host
