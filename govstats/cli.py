@@ -1,4 +1,4 @@
-"""Command line: ``govstats build``, ``govstats parse PATH --json``."""
+"""Command line: ``govstats build``, ``govstats parse PATH --json``, ``govstats export``, ``govstats fetch``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import __version__
 from .dataset.build import LAYOUTS, build
 from .dataset.contract import narrative_json, report_json
 from .dataset.limits import DEFAULT_MAX_FILE_MB, DEFAULT_TIMEOUT_SECONDS, Limits
@@ -95,7 +96,14 @@ def _parameter(text: str) -> tuple[str, object]:
 
 
 def _notebooks(args: argparse.Namespace) -> int:
-    from .notebooks import NotebookError, run_all
+    if not Path(args.notebooks).is_dir():
+        print(
+            f"error: {args.notebooks}: no notebooks here; `govstats notebooks run` needs a clone of the repository "
+            "and the [notebooks] extra (pip install 'govstats[notebooks]')",
+            file=sys.stderr,
+        )
+        return 2
+    from .analysis.notebooks import NotebookError, run_all
 
     try:
         timings = run_all(args.notebooks, args.out, dict(args.parameter), cwd=Path.cwd())
@@ -118,8 +126,68 @@ def _limit_arguments(command: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .dataset.export import export
+
+    try:
+        out = args.out or f"exports/{args.format}"
+        written = export(args.data, out, args.format, tables=args.table or None, language=args.language)
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{len(written)} files ({args.format}) → {out}")
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from .fetch import Fetcher, fetch, read_url_list
+
+    urls = list(args.url)
+    for url_file in args.from_file:
+        urls += read_url_list(url_file)
+    if not urls:
+        print("error: no URL given (URLs, or --from-file FILE)", file=sys.stderr)
+        return 2
+    fetcher = Fetcher(delay=args.delay, retries=args.retries, timeout=args.timeout, max_bytes=args.max_bytes)
+    result = fetch(urls, args.raw, site=args.site, fetcher=fetcher)
+    for row in result.rows:
+        outcome = f"error: {row.error}" if row.error else f"{row.http_status} → {row.file}"
+        print(f"{row.url}: {outcome}")
+    print(
+        f"{result.downloaded} downloaded, {len(result.rows) - result.downloaded - len(result.failed)} already "
+        f"there, {len(result.failed)} failed"
+    )
+    return 1 if result.failed else 0
+
+
+def _add_export(commands) -> None:
+    from .dataset.export import FORMATS
+
+    export_parser = commands.add_parser("export", help="the built dataset as Stata, R or Excel files")
+    export_parser.add_argument("--format", choices=FORMATS, required=True, help="stata (.dta), r or excel (CSV+BOM)")
+    export_parser.add_argument("--data", default="data/processed", help="the built dataset (default data/processed)")
+    export_parser.add_argument("--out", default=None, help="output folder (default exports/<format>)")
+    export_parser.add_argument("--table", action="append", default=[], help="only this table (repeatable)")
+    export_parser.add_argument("--language", choices=("en", "zh"), default="en", help="value labels' language")
+    export_parser.set_defaults(run=_export)
+
+
+def _add_fetch(commands) -> None:
+    fetch_parser = commands.add_parser("fetch", help="download report pages and their attachments into data/raw")
+    fetch_parser.add_argument("url", nargs="*", help="URLs of report pages")
+    fetch_parser.add_argument("--from-file", action="append", default=[], help="a file of URLs, one per line")
+    fetch_parser.add_argument("--raw", default="data/raw", help="raw folder (default data/raw)")
+    fetch_parser.add_argument("--site", help="subfolder of the raw folder (default: each page's host name)")
+    fetch_parser.add_argument("--delay", type=float, default=1.0, help="seconds between requests to a host (1)")
+    fetch_parser.add_argument("--retries", type=int, default=3, help="retries on timeouts, 429 and 5xx (3)")
+    fetch_parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (30)")
+    fetch_parser.add_argument("--max-bytes", type=int, default=50 * 1024 * 1024, help="size limit per file (50 MiB)")
+    fetch_parser.set_defaults(run=_fetch)
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="govstats", description=__doc__)
+    main_parser.add_argument("--version", action="version", version=f"govstats {__version__}")
     commands = main_parser.add_subparsers(dest="command", required=True)
     build_parser = commands.add_parser("build", help="parse data/raw into data/processed")
     build_parser.add_argument("--raw", default="data/raw", help="folder of raw documents (default data/raw)")
@@ -156,6 +224,8 @@ def parser() -> argparse.ArgumentParser:
         "-p", "--parameter", action="append", type=_parameter, default=[], help="override a parameter: name=value"
     )
     run_parser.set_defaults(run=_notebooks)
+    _add_export(commands)
+    _add_fetch(commands)
     return main_parser
 
 

@@ -20,6 +20,7 @@ LAYERS = {
     "extract": 1,
     "transform": 2,
     "validate": 3,
+    "fetch": 1,
     "dataset": 4,
     "analysis": 5,
     "api": 6,

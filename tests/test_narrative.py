@@ -380,7 +380,10 @@ def test_shanghai_2023_review_and_litigation_come_from_prose_marked_narrative():
 def test_narrative_frame_has_one_row_per_figure_with_flattened_percentages_in_a_deterministic_order():
     reports = [table_report(seed) for seed in REPORT_SEEDS]
     frame = narrative_frame(reports)
-    assert list(frame.columns) == ["report_id", "key", "value", "unit", "sentence", "location", "method"]
+    assert list(frame.columns) == [
+        *["report_id", "year", "agency", "level", "region"],
+        *["key", "value", "unit", "sentence", "location", "method"],
+    ]
     assert str(frame["value"].dtype) == "Float64" and set(frame["method"]) == {"narrative"}
     assert len(frame) == sum(len(r.narrative) for r in reports)
     row = frame[(frame.report_id == SHANGHAI_2023) & (frame.key == "percentage.withheld_share")].iloc[0]

@@ -39,6 +39,7 @@ from ..transform.detect import WORK_PLAN
 from ..validate.checks import corpus_checks
 from ..validate.prose import narrative_corpus_checks
 from . import outdir, tidy
+from .datapackage import write_package
 from .limits import DEFAULT_LIMITS, Limits
 from .names import report_id as printable_id
 from .parallel import LogEntry, Outcome, arrow_table, log_entry, result_tables, run_files, skip_line
@@ -428,6 +429,7 @@ def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout,
     codebook.to_csv(staging / "codebook.csv", index=False, lineterminator="\n")
     log = entries.values()
     (staging / LOG_NAME).write_text(_log_text(list(log), found.skipped), encoding="utf-8")
+    write_package(staging)  # report_cells, rates, datapackage.json, duckdb.sql from the tables just written
     totals = [sum(e.counts[i] for e in log) for i in range(3)]
     return BuildSummary(
         documents=tally.documents,

@@ -1,37 +1,65 @@
-"""A built dataset, read back: every table of ``data/processed/`` as a dataframe."""
+"""A built dataset, read back: every table of ``data/processed/`` as a dataframe, by name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from .build import TABLES
+from . import schema
+from .datapackage import conform, read_table
 
 
-@dataclass
 class Dataset:
-    """The tables of ``data/processed/`` as dataframes (attribute per table) plus the codebook."""
+    """The tables of ``data/processed/`` by name: ``data.requests``, ``data["narrative"]``, ``data.tables``.
 
-    reports: pd.DataFrame
-    requests: pd.DataFrame
-    review_litigation: pd.DataFrame
-    proactive: pd.DataFrame
-    checks: pd.DataFrame
-    codebook: pd.DataFrame
-    extra: dict[str, pd.DataFrame]
+    Every table is in its schema's column order and nullable dtypes, whatever the Parquet layout it was read from.
+    """
+
+    def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
+        self.tables = tables
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(f"no table {name!r} in this dataset (tables: {', '.join(tables)})")
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        return getattr(self, name) if name in self.__dataclass_fields__ else self.extra[name]
+        return self.tables[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.tables
+
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), *self.tables]
+
+    def names(self) -> list[str]:
+        return list(self.tables)
+
+    @property
+    def extra(self) -> dict[str, pd.DataFrame]:
+        """The tables beyond the first five (narrative, work plans, …), as earlier versions kept them."""
+        core = ("reports", "requests", "review_litigation", "proactive", "checks", "codebook")
+        return {name: frame for name, frame in self.tables.items() if name not in core}
 
 
 def load_dataset(directory: str | Path = "data/processed") -> Dataset:
-    """Load a built dataset; tables added by later steps (narrative, work plans, …) are in ``extra``."""
+    """Load a built dataset: every table of the schema that is there, plus any other Parquet table, and the
+    codebook."""
     directory = Path(directory)
     if not (directory / "reports.parquet").exists():
         raise FileNotFoundError(f"{directory}: no dataset here; run `govstats build` first")
-    core = {name: pd.read_parquet(directory / f"{name}.parquet") for name in TABLES}
-    extra = {path.stem: pd.read_parquet(path) for path in sorted(directory.glob("*.parquet")) if path.stem not in core}
+    tables: dict[str, pd.DataFrame] = {}
+    known = set(schema.table_names())
+    for path in sorted(directory.glob("*.parquet"), key=lambda p: _order(p.stem)):
+        frame = read_table(path)
+        tables[path.stem] = conform(path.stem, frame) if path.stem in known else frame
     codebook = pd.read_csv(directory / "codebook.csv", dtype="string", keep_default_na=False)
-    return Dataset(**core, codebook=codebook, extra=extra)
+    tables["codebook"] = conform("codebook", codebook)
+    return Dataset(tables)
+
+
+def _order(name: str) -> tuple[int, str]:
+    names = schema.table_names()
+    return (names.index(name) if name in names else len(names), name)

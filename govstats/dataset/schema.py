@@ -1,5 +1,10 @@
 """The dataset's tables, described once (``schema.csv``): every table's fields in order, with their types, primary
-keys and descriptions. Tidy frames, empty tables, the dataset loader and the README's table all derive from it.
+keys, units, foreign keys and descriptions. Tidy frames, empty tables, the dataset loader, the data package
+(``datapackage.json``), the exports and the README's table all derive from it.
+
+A field name with placeholders (``requests__{request_row}__{applicant}`` in the wide ``report_cells`` table) stands
+for one field per code of those codebook tables, in codebook order; ``{proactive_item}__{proactive_measure}`` ranges
+over each item's own measures.
 
 Types are Frictionless field types; :data:`PANDAS_DTYPES` gives the nullable pandas dtype of each, so a blank stays
 ``<NA>`` (missing), never 0.
@@ -8,14 +13,23 @@ Types are Frictionless field types; :data:`PANDAS_DTYPES` gives the nullable pan
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+import itertools
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 import pandas as pd
 
+from .. import codebook
+from ..model import Method, Status
+
 PANDAS_DTYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean"}
+# A list field (``list<integer>``: the candidates of an ambiguous cell) is kept as its items joined by "|" in the
+# frames and CSVs, Frictionless' list type with that delimiter; Parquet exports for R hold it as a real list.
+LIST_DELIMITER = "|"
+LIST_TYPE = re.compile(r"list<(\w+)>")
 
 
 @dataclass(frozen=True)
@@ -27,19 +41,76 @@ class Field:
     type: str
     key: int | None  # position in the table's primary key, or None
     description: str
+    unit: str = ""
+    foreign_key: str = ""  # "table.field" this field refers to, or ""
+    codes: str = ""  # the vocabulary of a coded field: a codebook table, or status / method (govstats.model)
+
+    @property
+    def item_type(self) -> str | None:
+        """The type of a list field's items (``integer`` for ``list<integer>``); None for other fields."""
+        found = LIST_TYPE.fullmatch(self.type)
+        return found.group(1) if found else None
+
+    @property
+    def storage_type(self) -> str:
+        """The type of the stored column: a list field is stored as text."""
+        return "string" if self.item_type else self.type
 
     @property
     def dtype(self) -> str:
-        return PANDAS_DTYPES[self.type]
+        return PANDAS_DTYPES[self.storage_type]
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _codes(table: str) -> list[str]:
+    return list(dict.fromkeys(entry.code for entry in codebook.entries() if entry.table == table))
+
+
+def _bindings(names: list[str]) -> Iterator[dict[str, str]]:
+    """Every combination of codes for the placeholders of a field name, in codebook order."""
+    if "proactive_item" in names and "proactive_measure" in names:
+        pairs = dict.fromkeys(
+            (entry.code, measure)
+            for entry in codebook.entries()
+            if entry.table == "proactive_item"
+            for measure in entry.measures
+        )
+        rest = [name for name in names if name not in ("proactive_item", "proactive_measure")]
+        for (item, measure), values in itertools.product(pairs, itertools.product(*map(_codes, rest))):
+            yield {"proactive_item": item, "proactive_measure": measure, **dict(zip(rest, values, strict=True))}
+        return
+    for values in itertools.product(*map(_codes, names)):
+        yield dict(zip(names, values, strict=True))
+
+
+def _expand(row: dict[str, str]) -> Iterator[Field]:
+    key = int(row["key"]) if row["key"] else None
+    names = list(dict.fromkeys(_PLACEHOLDER.findall(row["field"])))
+    for binding in _bindings(names) if names else [{}]:
+        yield Field(
+            row["table"],
+            row["field"].format(**binding),
+            row["type"],
+            key,
+            row["description"].format(**binding),
+            row["unit"],
+            row["foreign_key"],
+            row["codes"],
+        )
 
 
 @cache
 def _fields() -> tuple[Field, ...]:
     text = resources.files(__package__).joinpath("schema.csv").read_text(encoding="utf-8")
-    return tuple(
-        Field(row["table"], row["field"], row["type"], int(row["key"]) if row["key"] else None, row["description"])
-        for row in csv.DictReader(text.splitlines())
-    )
+    return tuple(field for row in csv.DictReader(text.splitlines()) for field in _expand(row))
+
+
+@cache
+def _pattern_rows() -> tuple[dict[str, str], ...]:
+    text = resources.files(__package__).joinpath("schema.csv").read_text(encoding="utf-8")
+    return tuple(csv.DictReader(text.splitlines()))
 
 
 def table_names() -> tuple[str, ...]:
@@ -62,6 +133,35 @@ def dtypes(table: str) -> dict[str, str]:
     return {field.name: field.dtype for field in fields(table)}
 
 
+def field(table: str, name: str) -> Field:
+    for candidate in fields(table):
+        if candidate.name == name:
+            return candidate
+    raise KeyError(f"no field {name!r} in table {table!r} of the dataset schema")
+
+
+def foreign_keys(table: str) -> list[tuple[str, str, str]]:
+    """(field, referenced table, referenced field) for every field that refers to another table."""
+    return [(f.name, *f.foreign_key.split(".", 1)) for f in fields(table) if f.foreign_key]
+
+
+VOCABULARIES = {"status": Status, "method": Method}
+
+
+def vocabulary(field: Field, language: str = "en") -> dict[str, str]:
+    """The codes a coded field may hold, with their labels (codebook labels; status and method codes are their own
+    labels); empty for a field that is not coded."""
+    if not field.codes:
+        return {}
+    if field.codes in VOCABULARIES:
+        return {member.value: member.value for member in VOCABULARIES[field.codes]}
+    labels: dict[str, str] = {}
+    for entry in codebook.entries():
+        if entry.table == field.codes:
+            labels.setdefault(entry.code, entry.label(language))  # a code of both forms: its first label
+    return labels
+
+
 def primary_key(table: str) -> list[str]:
     keyed = sorted((field.key, field.name) for field in fields(table) if field.key is not None)
     return [name for _, name in keyed]
@@ -82,11 +182,14 @@ def empty(table: str) -> pd.DataFrame:
 
 
 def markdown() -> str:
-    """The tables as a Markdown list of fields (for the README and docs)."""
+    """The tables as a Markdown list of fields (for the README and docs); a placeholder field is one line."""
     lines = []
     for table in table_names():
         key = ", ".join(primary_key(table)) or "none"
-        lines += [f"**{table}** (primary key: {key})", "", "| field | type | description |", "|---|---|---|"]
-        lines += [f"| {f.name} | {f.type} | {f.description} |" for f in fields(table)]
+        lines += [f"**{table}** (primary key: {key})", "", "| field | type | unit | description |", "|---|---|---|---|"]
+        for row in _pattern_rows():
+            if row["table"] == table:
+                refers = f" → {row['foreign_key']}" if row["foreign_key"] else ""
+                lines.append(f"| {row['field']}{refers} | {row['type']} | {row['unit']} | {row['description']} |")
         lines.append("")
     return "\n".join(lines)

@@ -26,6 +26,11 @@ from . import schema
 REPORT_COLUMNS = schema.columns("reports")  # derived from schema.csv, for callers that fill a record
 
 
+def _report_fields(report: Report) -> dict:
+    """The report's year, agency, level and region, repeated on every row of its long tables (no join needed)."""
+    return {"year": report.year, "agency": report.agency, "level": report.level, "region": report.region}
+
+
 def _provenance(report: Report, cell: Cell) -> dict:
     return {
         "status": cell.status,
@@ -43,6 +48,7 @@ def requests_frame(reports: Iterable[Report]) -> pd.DataFrame:
     records = [
         {
             "report_id": report.report_id,
+            **_report_fields(report),
             "row": row,
             "group": codebook.row_group(row),
             "applicant": applicant,
@@ -60,6 +66,7 @@ def review_frame(reports: Iterable[Report]) -> pd.DataFrame:
     records = [
         {
             "report_id": report.report_id,
+            **_report_fields(report),
             "proceeding": proceeding,
             "outcome": outcome,
             "value": cell.value if cell.is_number else None,
@@ -76,6 +83,7 @@ def proactive_frame(reports: Iterable[Report]) -> pd.DataFrame:
     records = [
         {
             "report_id": report.report_id,
+            **_report_fields(report),
             "item": item,
             "measure": measure,
             "value": float(cell.value) if cell.is_number else None,
@@ -161,6 +169,7 @@ def narrative_frame(reports: Iterable[Report]) -> pd.DataFrame:
             records.append(
                 {
                     "report_id": report.report_id,
+                    **_report_fields(report),
                     "key": key,
                     "value": figure.value,
                     "unit": figure.unit,

@@ -1,0 +1,210 @@
+"""The built dataset as a Frictionless Data Package (v2): ``datapackage.json`` and the derived tables beside it.
+
+Everything is generated from the one table schema (``schema.csv``) and the codebook: field names, types,
+descriptions, units, coded fields' allowed values, primary and foreign keys. Blank is the only missing-value marker
+(``""``); a printed "/" or "-" is not missing data but a status of its own (``slash``, ``dash`` in the status
+columns), so the markers are kept as values there.
+
+The build calls :func:`write_package` once, on the finished folder: it adds ``report_cells`` and ``rates``
+(:mod:`.shapes`), ``datapackage.json`` and ``duckdb.sql`` (views that read every CSV with the schema's types, so a
+printed run such as ``32419165111295812234290`` stays text instead of becoming a HUGEINT).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .. import __version__
+from . import schema, shapes
+
+PACKAGE_NAME = "govstats-ogi-annual-reports"
+PROFILE = "https://datapackage.org/profiles/2.0/{}.json"
+MISSING_VALUES = [""]
+DUCKDB_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
+# The columns the derived tables are computed from (only these are read back: memory stays small on large corpora).
+DERIVED_FROM = {
+    "reports": ["report_id", "document", "status", "year", "agency", "level", "region", "format_version"],
+    "requests": ["report_id", "row", "group", "applicant", "value", "status", "method"],
+    "review_litigation": ["report_id", "proceeding", "outcome", "value", "status", "method"],
+    "proactive": ["report_id", "item", "measure", "value", "status", "method"],
+    "narrative": ["report_id", "key", "value", "method"],
+}
+NO_YEAR = "unknown"
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+DESCRIPTION = (
+    "Tidy tables read from China's Open Government Information annual reports (政府信息公开工作年度报告): "
+    "every cell of the three standard tables with its printed text, status (blank, / and - kept apart) and "
+    "provenance; prose figures; identity checks; a wide table per report and the rates researchers compute. "
+    "Each table is also written as Parquet (<table>.parquet) with the same columns."
+)
+LICENCE = {
+    "name": "other-open",
+    "title": "Figures from public government information disclosure reports, reproduced with their source; "
+    "see data/raw/LICENCE.md. The govstats code is MIT-licensed.",
+}
+
+
+# --- reading a table back, whatever the layout ------------------------------------------------------------------
+
+
+def _partition_year(folder: str) -> int | None:
+    """The year a partition folder stands for: ``2023``, ``year=2023``; unknown / Hive's null folder is None."""
+    value = folder.split("=", 1)[-1]
+    return int(value) if value.isdigit() else None
+
+
+def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A table's Parquet: one file, or a folder of year partitions (``2023/``, ``year=2023/``), read file by file
+    (a Hive partition column is restored from the folder name when the files leave it out)."""
+    path = Path(path)
+    if path.is_file():
+        return pq.read_table(path, columns=columns).to_pandas()
+    parts = []
+    for part in sorted(path.glob("*/*.parquet")):
+        table = pq.read_table(part, partitioning=None)
+        if columns is not None:
+            table = table.select([name for name in columns if name in table.column_names])
+        if "year" not in table.column_names and "=" in part.parent.name and (columns is None or "year" in columns):
+            year = _partition_year(part.parent.name)
+            table = table.append_column("year", pa.array([year] * table.num_rows, pa.int64()))
+        parts.append(table)
+    if not parts:
+        raise FileNotFoundError(f"{path}: no Parquet files in this folder")
+    return pa.concat_tables(parts, promote_options="permissive").to_pandas()
+
+
+def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A table read back in its schema's column order and nullable dtypes (columns the schema does not know are
+    kept at the end)."""
+    known = [name for name in schema.columns(table) if name in frame]
+    extra = [name for name in frame.columns if name not in known]
+    typed = frame[known].astype({name: schema.field(table, name).dtype for name in known})
+    return pd.concat([typed, frame[extra]], axis=1) if extra else typed
+
+
+def read_tables(directory: Path, columns: dict[str, list[str] | None]) -> dict[str, pd.DataFrame]:
+    """Tables of a dataset folder by name, each with the given columns (None: all)."""
+    return {name: conform(name, read_table(directory / f"{name}.parquet", wanted)) for name, wanted in columns.items()}
+
+
+# --- the descriptor -----------------------------------------------------------------------------------------------
+
+
+def field_descriptor(field: schema.Field) -> dict:
+    descriptor = {"name": field.name, "type": field.type, "description": field.description}
+    if field.item_type:
+        descriptor |= {"type": "list", "delimiter": schema.LIST_DELIMITER, "itemType": field.item_type}
+    if field.unit:
+        descriptor["unit"] = field.unit
+    allowed = list(schema.vocabulary(field))
+    if allowed:
+        descriptor["constraints"] = {"enum": allowed}
+    return descriptor
+
+
+def table_schema(table: str) -> dict:
+    descriptor = {
+        "$schema": PROFILE.format("tableschema"),
+        "fields": [field_descriptor(field) for field in schema.fields(table)],
+        "missingValues": MISSING_VALUES,
+    }
+    if schema.primary_key(table):
+        descriptor["primaryKey"] = schema.primary_key(table)
+    foreign = [
+        {"fields": [name], "reference": {"resource": resource, "fields": [target]}}
+        for name, resource, target in schema.foreign_keys(table)
+    ]
+    if foreign:
+        descriptor["foreignKeys"] = foreign
+    return descriptor
+
+
+def resource_descriptor(table: str) -> dict:
+    first = schema.fields(table)[0]
+    return {
+        "$schema": PROFILE.format("dataresource"),
+        "name": table,
+        "type": "table",
+        "path": f"{table}.csv",
+        "scheme": "file",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "description": f"The {table} table (key: {', '.join(schema.primary_key(table)) or 'none'}); {first.name}: "
+        f"{first.description}",
+        "dialect": {"$schema": PROFILE.format("tabledialect"), "header": True, "delimiter": ",", "quoteChar": '"'},
+        "schema": table_schema(table),
+    }
+
+
+def package_descriptor(tables: list[str]) -> dict:
+    """The Data Package of the given tables (a table whose foreign key points outside them drops that key)."""
+    resources = []
+    for table in tables:
+        resource = resource_descriptor(table)
+        keys = resource["schema"].get("foreignKeys", [])
+        kept = [key for key in keys if key["reference"]["resource"] in tables]
+        if kept:
+            resource["schema"]["foreignKeys"] = kept
+        else:
+            resource["schema"].pop("foreignKeys", None)
+        resources.append(resource)
+    return {
+        "$schema": PROFILE.format("datapackage"),
+        "name": PACKAGE_NAME,
+        "title": "Open Government Information annual reports: tidy, validated tables (govstats)",
+        "description": DESCRIPTION,
+        "version": __version__,
+        "licenses": [LICENCE],
+        "sources": [{"title": "政府信息公开工作年度报告 of the agencies listed in the reports table (source_file)"}],
+        "keywords": ["open government information", "政府信息公开", "FOI", "China", "annual reports"],
+        "resources": resources,
+    }
+
+
+def duckdb_columns(table: str) -> dict[str, str]:
+    """Column name → DuckDB type, for ``read_csv(..., columns=...)``."""
+    return {field.name: DUCKDB_TYPES[field.storage_type] for field in schema.fields(table)}
+
+
+def duckdb_sql(tables: list[str]) -> str:
+    """One view per table reading its CSV with the schema's types (run from the dataset folder)."""
+    lines = ["-- Views over the CSVs with the schema's types: duckdb -init duckdb.sql (from this folder)."]
+    for table in tables:
+        columns = ", ".join(f"'{name}': '{kind}'" for name, kind in duckdb_columns(table).items())
+        lines.append(
+            f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_csv('{table}.csv', header = true, "
+            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {{{columns}}});"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# --- writing ------------------------------------------------------------------------------------------------------
+
+
+def write_frame(frame: pd.DataFrame, out_dir: Path, name: str) -> None:
+    """A derived table as one Parquet file and one CSV (the build's CSV convention: blank is empty, ``\\n``)."""
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out_dir / f"{name}.parquet")
+    frame.to_csv(out_dir / f"{name}.csv", index=False, lineterminator="\n")
+
+
+def write_package(out_dir: str | Path) -> list[str]:
+    """Add the derived tables, ``datapackage.json`` and ``duckdb.sql`` to a built dataset folder; returns the
+    package's tables. Called by the build on its staging folder, before it is published."""
+    out_dir = Path(out_dir)
+    present = {name: wanted for name, wanted in DERIVED_FROM.items() if (out_dir / f"{name}.parquet").exists()}
+    tables = read_tables(out_dir, present)
+    for name, wanted in DERIVED_FROM.items():
+        tables.setdefault(name, schema.empty(name)[wanted])
+    for name, frame in shapes.derived_tables(tables).items():
+        write_frame(frame, out_dir, name)
+    names = [name for name in schema.table_names() if (out_dir / f"{name}.csv").exists()]
+    descriptor = json.dumps(package_descriptor(names), ensure_ascii=False, indent=1)
+    (out_dir / "datapackage.json").write_text(descriptor + "\n", encoding="utf-8")
+    (out_dir / "duckdb.sql").write_text(duckdb_sql(names), encoding="utf-8")
+    return names
