@@ -12,10 +12,20 @@ from .dataset.build import LAYOUTS, build
 from .dataset.contract import narrative_json, report_json
 from .dataset.parallel import SCHEDULERS
 from .dataset.pipeline import process_file
+from .validate.readings import CROSS_CHECK_MODES, CROSS_CHECK_VARIABLE
+
+
+def _cross_check(args: argparse.Namespace) -> None:
+    """``--cross-check`` reaches every worker process through the environment (see govstats.validate.readings)."""
+    if args.cross_check:
+        os.environ[CROSS_CHECK_VARIABLE] = args.cross_check
 
 
 def _build(args: argparse.Namespace) -> int:
+    _cross_check(args)
     cache = None if args.no_cache else (args.cache or Path(args.out).parent / "cache")
+    if cache is not None and args.cross_check not in (None, "auto"):
+        cache = Path(cache) / f"cross-check-{args.cross_check}"  # results differ by mode: never mixed in one cache
     summary = build(
         args.raw,
         args.out,
@@ -56,7 +66,7 @@ def work_plan_json(result) -> dict:
 
 def _parse(args: argparse.Namespace) -> int:
     path = Path(args.path)
-    result = process_file(path, path.name)
+    result = process_file(path, path.name, cross_check=args.cross_check)
     if result.error is not None:
         print(f"error: {result.error}", file=sys.stderr)
         return 2
@@ -99,6 +109,12 @@ def _notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+CROSS_CHECK_HELP = (
+    "PDFs: read tables again with pdfplumber and camelot and let the identities choose: auto (default: where the "
+    "fast reading breaks an identity, leaves cells unread or disagrees with the prose), always (audit), never"
+)
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="govstats", description=__doc__)
     commands = main_parser.add_subparsers(dest="command", required=True)
@@ -120,11 +136,13 @@ def parser() -> argparse.ArgumentParser:
         "--layout", choices=LAYOUTS, default="file", help="Parquet as one file per table (default) or a file per year"
     )
     build_parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    build_parser.add_argument("--cross-check", choices=CROSS_CHECK_MODES, help=CROSS_CHECK_HELP)
     build_parser.set_defaults(run=_build)
     parse_parser = commands.add_parser("parse", help="parse one document")
     parse_parser.add_argument("path")
     parse_parser.add_argument("--json", action="store_true", help="print the document as JSON (the contract)")
     parse_parser.add_argument("--values", action="store_true", help="with --json: bare numbers for plain cells")
+    parse_parser.add_argument("--cross-check", choices=CROSS_CHECK_MODES, help=CROSS_CHECK_HELP)
     parse_parser.set_defaults(run=_parse)
     notebooks_parser = commands.add_parser("notebooks", help="curated notebooks")
     notebooks_commands = notebooks_parser.add_subparsers(dest="notebooks_command", required=True)

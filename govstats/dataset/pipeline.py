@@ -22,6 +22,7 @@ from ..transform.recover import recover_report
 from ..transform.workplan import WorkPlan, read_work_plan
 from ..validate.checks import CorpusSummary, corpus_summary, report_checks
 from ..validate.prose import narrative_checks
+from ..validate.readings import cross_checked
 from ..validate.workplan import work_plan_checks
 from . import tidy
 
@@ -74,7 +75,20 @@ def fill_from_prose(report: Report) -> None:
                 table[outcome] = cell
 
 
-def process_file(path: str | Path, name: str | None = None) -> Processed:
+def analyse_pdf(name: str, data: bytes, source: SourceText, cross_check: str | None) -> tuple[Report, list]:
+    """A PDF's fast reading analysed; read again and reconciled by the identities where it is in doubt
+    (:mod:`govstats.validate.readings`; ``cross_check``: auto, always or never, default ``$GOVSTATS_CROSS_CHECK``)."""
+    try:
+        report, checks = analyse(source)
+    except GovstatsError:
+        report, checks = None, []
+    reconciled = cross_checked(name, data, report, cross_check)
+    if reconciled is not None:
+        return analyse(reconciled)
+    return analyse(source) if report is None else (report, checks)
+
+
+def process_file(path: str | Path, name: str | None = None, cross_check: str | None = None) -> Processed:
     """Run the whole pipeline on one file. Never raises for bad input: the error is returned, naming the file."""
     path = Path(path)
     name = name or path.name
@@ -89,7 +103,7 @@ def process_file(path: str | Path, name: str | None = None) -> Processed:
             plan = read_work_plan(source)
             plan.checks = work_plan_checks(plan)
             return work_plan_result(plan, sha256)
-        report, checks = analyse(source)
+        report, checks = analyse_pdf(name, data, source, cross_check) if source.flavor == "pdf" else analyse(source)
     except GovstatsError as error:
         return Processed(name, sha256, "error", error=str(error))
     except Exception as error:  # a bug must not cost the rest of the batch; it is reported with the file's name
