@@ -23,6 +23,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from itertools import groupby
+from math import inf
+from operator import itemgetter
 
 Char = tuple[float, float, float, float, str, float, int]
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
@@ -196,68 +198,65 @@ def centre(char: Char) -> tuple[float, float]:
 # --- characters → words → lines ----------------------------------------------------------------------------------
 
 
-def _clusters(values: list[float], tolerance: float) -> dict[float, int]:
-    """Each value's cluster: sorted values chain into one cluster while each is within ``tolerance`` of the last."""
-    found, cluster, last = {}, -1, None
-    for value in sorted(set(values)):
-        if last is None or value > last + tolerance:
-            cluster += 1
-        found[value] = cluster
+def _by_top(items: list, key) -> list[list]:
+    """Items grouped into lines: sorted by ``key``, a new line where it is more than Y_GAP past the last item's."""
+    lines: list[list] = []
+    last = -inf
+    for item in sorted(items, key=key):
+        value = key(item)
+        if value > last + Y_GAP:
+            lines.append([item])
+        else:
+            lines[-1].append(item)
         last = value
-    return found
+    return lines
 
 
-def _by_top(items: list, top) -> list[list]:
-    clusters = _clusters([top(item) for item in items], Y_GAP)
-    grouped: dict[int, list] = defaultdict(list)
-    for item in items:
-        grouped[clusters[top(item)]].append(item)
-    return [grouped[key] for key in sorted(grouped)]
+def _line_words(line: list[Char]) -> list[str]:
+    """One line's words: its characters left to right, split at spaces and at wide gaps.
 
-
-def _words(chars: list[Char]) -> list[tuple[float, float, str]]:
-    """Words as (baseline, x0, text): a line's characters left to right, split at spaces and at wide gaps.
-
-    Lines are characters on one baseline (within Y_GAP): a Latin run in a CJK line shares the baseline though its
-    font's glyph boxes stand higher or lower.
+    A new word starts where a printed space stands before a character (spaced 2), where the gap to the character
+    before is wider than X_GAP (or the character starts left of the one before), and where pdfium put a space in
+    for a narrower gap between two Latin letters or digits (spaced 1).
     """
-    words = []
-    for line in _by_top(chars, lambda char: char[5]):
-        line.sort(key=lambda char: char[0])
-        word: list[Char] = []
-        for char in line:
-            if word and _new_word(word[-1], char):
-                words.append(_word(word))
-                word = []
-            word.append(char)
-        if word:
-            words.append(_word(word))
+    line.sort(key=_X0)
+    words, word = [], [line[0][4]]
+    before = line[0]
+    for char in line[1:]:
+        x0, spaced = char[0], char[6]
+        if (
+            spaced == 2
+            or x0 < before[0]
+            or x0 > before[2] + X_GAP
+            or (spaced == 1 and _latin(before[4]) and _latin(char[4]))
+        ):
+            words.append("".join(word))
+            word = []
+        word.append(char[4])
+        before = char
+    words.append("".join(word))
     return words
 
 
-def _new_word(before: Char, char: Char) -> bool:
-    if char[0] < before[0] or char[0] > before[2] + X_GAP or char[6] == 2:
-        return True
-    return char[6] == 1 and _latin(before[4]) and _latin(char[4])
+_X0 = itemgetter(0)
+_BASELINE = itemgetter(5)
 
 
 def _latin(text: str) -> bool:
     return text.isascii() and text.isalnum()
 
 
-def _word(chars: list[Char]) -> tuple[float, float, str, float]:
-    return chars[0][5], chars[0][0], "".join(char[4] for char in chars), min(char[1] for char in chars)
-
-
 def text_lines(chars: list[Char]) -> list[tuple[float, str]]:
-    """The text as lines, top to bottom: (top of the line's highest glyph box, words joined by one space)."""
-    lines = []
-    for line in _by_top(_words(chars), lambda word: word[0]):
-        line.sort(key=lambda word: word[1])
-        lines.append((min(word[3] for word in line), " ".join(word[2] for word in line)))
-    return lines
+    """The text as lines, top to bottom: (top of the line's highest glyph box, its words joined by one space).
+
+    A line is the characters on one baseline (within Y_GAP): a Latin run in a CJK line shares the baseline though
+    its font's glyph boxes stand higher or lower.
+    """
+    return [(min(char[1] for char in line), " ".join(_line_words(line))) for line in _by_top(chars, _BASELINE)]
 
 
 def cell_text(chars: list[Char]) -> str:
     """A cell's characters as text, its printed lines separated by a line break."""
-    return "\n".join(text for _, text in text_lines(chars))
+    if not chars:
+        return ""
+    return "\n".join(" ".join(_line_words(line)) for line in _by_top(chars, _BASELINE))

@@ -22,9 +22,25 @@ from . import pdf_lattice as lattice
 from .pdf_layout import Grid, Page, PdfReading, cell_text, is_footer, line_text
 
 READER = "pdfium"
-_SKIPPED = frozenset("\n\r\x02\ufffe\x00")  # pdfium's generated line ends, soft-hyphen markers, NULs
-_SPACES = frozenset(" \t\xa0\u3000")
+_SKIP, _SPACE = 0, 1
+# pdfium's generated line ends, soft-hyphen markers and NULs are skipped; spaces only separate words
+_SPECIAL = dict.fromkeys("\n\r\x02\ufffe\x00", _SKIP) | dict.fromkeys(" \t\xa0\u3000", _SPACE)
 _IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _unchecked(function, restype, *argtypes):
+    """The same pdfium function taking and returning plain addresses: no pointer objects made per call (the
+    page's objects are walked one by one, thousands of them, for the few that are ruling lines)."""
+    address = ctypes.cast(function, ctypes.c_void_p).value
+    return ctypes.CFUNCTYPE(restype, *argtypes)(address)
+
+
+_ADDRESS = ctypes.c_void_p
+_PAGE_OBJECT = _unchecked(pdfium_c.FPDFPage_GetObject, _ADDRESS, _ADDRESS, ctypes.c_int)
+_FORM_OBJECT = _unchecked(pdfium_c.FPDFFormObj_GetObject, _ADDRESS, _ADDRESS, ctypes.c_ulong)
+_LOOSE_BOX = _unchecked(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int, _ADDRESS, ctypes.c_int, _ADDRESS)
+_KIND = _unchecked(pdfium_c.FPDFPageObj_GetType, ctypes.c_int, _ADDRESS)
+_OBJECT = pdfium_c.FPDF_PAGEOBJECT
 _AXIS = 0.5  # a segment whose ends differ by less than this across its direction is horizontal (or vertical)
 
 
@@ -67,8 +83,9 @@ def _geometry(page: pdfium.PdfPage) -> _Geometry:
         textpage.close()
     horizontal: list[tuple[float, float, float]] = []
     vertical: list[tuple[float, float, float]] = []
-    count_of, object_of = pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject
-    _objects(page.raw, count_of, object_of, _IDENTITY, top, (horizontal, vertical))
+    page_address = ctypes.cast(page.raw, _ADDRESS).value
+    count = pdfium_c.FPDFPage_CountObjects(page.raw)
+    _objects(page_address, count, _PAGE_OBJECT, _IDENTITY, top, (horizontal, vertical))
     return _Geometry(chars, horizontal, vertical, top - bottom)
 
 
@@ -82,36 +99,39 @@ def _chars(textpage: pdfium.PdfTextPage, top: float) -> list[lattice.Char]:
     if len(text) != count:  # the text view leaves out or adds characters (or pairs UTF-16 halves): go one by one
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, index)) for index in range(count))
     box = pdfium_c.FS_RECTF()
-    box_of, generated = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_IsGenerated
+    box_address, textpage_address = ctypes.addressof(box), ctypes.cast(raw, _ADDRESS).value
+    generated = pdfium_c.FPDFText_IsGenerated
+    special = _SPECIAL.get
     chars = []
+    append = chars.append
     spaced = 0
     for index, char in enumerate(text):
-        if char in _SKIPPED:
+        kind = special(char)
+        if kind is not None:
+            if kind == _SPACE:
+                spaced = max(spaced, 1 if generated(raw, index) else 2)
             continue
-        if char in _SPACES:
-            spaced = max(spaced, 1 if generated(raw, index) else 2)
-            continue
-        if not box_of(raw, index, box):
-            continue
-        low = top - box.bottom
-        chars.append((box.left, top - box.top, box.right, low, char, low, spaced))
-        spaced = 0
+        if _LOOSE_BOX(textpage_address, index, box_address):
+            low = top - box.bottom
+            append((box.left, top - box.top, box.right, low, char, low, spaced))
+            spaced = 0
     return chars
 
 
-def _objects(parent, count_of, object_of, matrix: tuple, top: float, segments: tuple[list, list]) -> None:
+def _objects(parent: int, count: int, object_of, matrix: tuple, top: float, segments: tuple[list, list]) -> None:
     """The straight horizontal and vertical segments that painted paths draw, inside forms too, top-down."""
-    kind_of = pdfium_c.FPDFPageObj_GetType
     path, form = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
-    for index in range(count_of(parent)):
-        obj = object_of(parent, index)
-        kind = kind_of(obj)
-        if kind == path:
-            if _painted(obj):
-                _path(obj, _compose(matrix, _matrix_of(obj)), top, *segments)
-        elif kind == form:
-            inner = _compose(matrix, _matrix_of(obj))
-            _objects(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, inner, top, segments)
+    for index in range(count):
+        address = object_of(parent, index)
+        kind = _KIND(address)
+        if kind != path and kind != form:
+            continue
+        obj = ctypes.cast(address, _OBJECT)
+        inner = _compose(matrix, _matrix_of(obj))
+        if kind == form:
+            _objects(address, pdfium_c.FPDFFormObj_CountObjects(obj), _FORM_OBJECT, inner, top, segments)
+        elif _painted(obj):
+            _path(obj, inner, top, *segments)
 
 
 def _path(obj, matrix: tuple, top: float, horizontal: list, vertical: list) -> None:
