@@ -422,3 +422,30 @@ def test_a_row_label_next_to_its_values_is_not_glued_to_the_row_above():
     after = pdf_layout.Grid(2, 1, 0, 10, [["", "", "法律法规禁止公开", "2"]], (0, 0, 10, 10))
     pdf_layout.rejoin_labels(before, after)
     assert before.rows[0][2] == "国家秘密" and after.rows[0][2] == "法律法规禁止公开"
+
+
+# --- the switch: argument, environment, command line --------------------------------------------------------------
+
+
+def test_the_build_reaches_its_workers_through_the_environment(monkeypatch):
+    from govstats.validate.readings import CROSS_CHECK_VARIABLE, cross_check_mode
+
+    monkeypatch.delenv(CROSS_CHECK_VARIABLE, raising=False)
+    assert cross_check_mode() == "auto"
+    monkeypatch.setenv(CROSS_CHECK_VARIABLE, "never")
+    assert cross_check_mode() == "never" and cross_check_mode("always") == "always"
+
+
+def test_govstats_parse_cross_check_always_audits_every_table(capsys, monkeypatch):
+    import json
+
+    from govstats.cli import main
+    from govstats.validate.readings import CROSS_CHECK_VARIABLE
+
+    monkeypatch.delenv(CROSS_CHECK_VARIABLE, raising=False)
+    path = str(FIXTURES / "003.pdf")
+    assert main(["parse", path, "--json", "--cross-check", "always"]) == 0
+    audited_checks = [c for c in json.loads(capsys.readouterr().out)["checks"] if c["check"] == READERS_AGREE]
+    assert audited_checks and all(c["passed"] for c in audited_checks)
+    assert main(["parse", path, "--json"]) == 0
+    assert not [c for c in json.loads(capsys.readouterr().out)["checks"] if c["check"] == READERS_AGREE]
