@@ -298,6 +298,16 @@ def test_the_reading_that_satisfies_the_identities_wins(monkeypatch, reader):
         assert granted.reader == "pdfium"
 
 
+def test_a_value_the_fast_reader_left_blank_is_taken_from_the_cross_check(monkeypatch):
+    path = FIXTURES / "002.pdf"
+    _corrupt(monkeypatch, "pdfium", "11713", "")
+    result = process_file(path, path.name)  # auto: the blank cell is recovered from the identities, so in doubt
+    cell = result.report.requests["granted"]["natural_person"]
+    assert (cell.value, cell.method) == (11713, "table")
+    taken = [c for c in result.checks if c.detail.startswith("pdfplumber '11713' replaces pdfium ''")]
+    assert len(taken) == 1 and "identities hold" in taken[0].detail
+
+
 def test_auto_cross_checks_a_fast_reading_that_breaks_an_identity(monkeypatch):
     path = FIXTURES / "002.pdf"
     _corrupt(monkeypatch, "pdfium", "11713", "11718")

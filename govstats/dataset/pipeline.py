@@ -82,7 +82,7 @@ def analyse_pdf(name: str, data: bytes, source: SourceText, cross_check: str | N
         report, checks = analyse(source)
     except GovstatsError:
         report, checks = None, []
-    reconciled = cross_checked(name, data, report, cross_check)
+    reconciled = cross_checked(name, data, source, report, cross_check)
     if reconciled is not None:
         return analyse(reconciled)
     return analyse(source) if report is None else (report, checks)

@@ -13,6 +13,7 @@ PDF raises :class:`~govstats.errors.UnknownFormat` (see :func:`unreadable`, the 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..errors import GovstatsError, NoTextLayer, UnknownFormat
@@ -67,8 +68,6 @@ def unreadable(path: str | Path, error: Exception, reader: str = FAST_READER) ->
     The one place where the PDF libraries' errors are mapped to govstats' (pdfium's ``PdfiumError``: a broken file,
     a password; pdfminer's syntax errors). None of the libraries is imported here unless it already is.
     """
-    import sys
-
     library_errors: list[type] = []
     if "pypdfium2" in sys.modules:
         library_errors.append(sys.modules["pypdfium2"].PdfiumError)

@@ -1,8 +1,9 @@
 """Reconciling a PDF's readings: the fast reading stands unless it is in doubt; then the identities choose.
 
 The pipeline reads a PDF with the fast reader (pypdfium2, :mod:`govstats.extract.pdf_text`) and analyses it. The
-reading is *in doubt* when, analysed, an identity (勾稽关系) fails, a table cell is unread (unreadable, ambiguous,
-recovered from the identities or filled from the prose), or a prose figure disagrees with the tables. Then — and
+reading is *in doubt* when, analysed, an identity (勾稽关系) fails or cannot be evaluated (a blank or missing cell),
+a table cell is unread (unreadable, ambiguous, recovered from the identities or filled from the prose), or a prose
+figure disagrees with the tables. Then — and
 always with ``cross_check="always"`` — the ruled tables are read again by pdfplumber and by camelot, each
 independently, and compared with the fast reading cell by cell. Where they disagree on a value, each candidate is
 put into the table, the whole document is parsed again by the real parser and the reading under which more
@@ -52,9 +53,13 @@ def cross_check_mode(mode: str | None = None) -> str:
 def doubts(report: Report) -> list[str]:
     """Why an analysed reading is in doubt: failed identities, unread cells, prose that disagrees (empty: none)."""
     found = []
-    failed = [c.where for c in report_checks(report) if c.passed is False]
+    identities = report_checks(report)
+    failed = [c.where for c in identities if c.passed is False]
     if failed:
         found.append(f"identities fail ({', '.join(failed)})")
+    open_ = [c.where for c in identities if c.passed is None]  # a blank or missing cell the fast reader may have lost
+    if open_:
+        found.append(f"identities not evaluable ({', '.join(open_)})")
     unread = [
         f"{section}.{row}.{column}"
         for section, row, column, cell in report.cells()
@@ -69,14 +74,28 @@ def doubts(report: Report) -> list[str]:
 
 
 def cross_checked(
-    path: str, data: bytes, report: Report | None, mode: str | None = None, *, camelot_engine: str | None = None
+    path: str,
+    data: bytes,
+    source: SourceText,
+    report: Report | None,
+    mode: str | None = None,
+    *,
+    camelot_engine: str | None = None,
 ) -> SourceText | None:
-    """The PDF's reconciled reading when it is to be cross-checked (``report``: the fast reading analysed, None
-    when it did not parse); None when the fast reading stands."""
+    """The PDF's reconciled reading when it is to be cross-checked; None when the fast reading ``source`` stands.
+
+    ``report`` is ``source`` analysed, None when it did not parse: then the tables are read again only if the fast
+    reader found any (a document without ruled tables reads no better with pdfplumber).
+    """
     mode = cross_check_mode(mode)
     if mode == "never":
         return None
-    reasons = ["always cross-checked"] if mode == "always" else (doubts(report) if report else ["it does not parse"])
+    if mode == "always":
+        reasons = ["always cross-checked"]
+    elif report is None:
+        reasons = ["it does not parse"] if any(", table " in line.where for line in source.lines) else []
+    else:
+        reasons = doubts(report)
     if not reasons:
         return None
     return reconcile(read_reading(path, data, FAST_READER), data, "; ".join(reasons), camelot_engine)
@@ -92,7 +111,7 @@ def read_pdf_checked(path: str, data: bytes, mode: str | None = None) -> SourceT
         report.narrative = extract_narrative(source)
     except GovstatsError:
         report = None
-    return cross_checked(path, data, report, mode) or source
+    return cross_checked(path, data, source, report, mode) or source
 
 
 # --- reconciliation ----------------------------------------------------------------------------------------------
@@ -216,11 +235,15 @@ def _contains(cell: str, piece: str) -> bool:
 
 
 def _settle(fast: PdfReading, key: tuple[int, int, int], offered: dict[str, str]) -> list[CheckResult]:
-    """Choose among the readings of one cell: the one under which the parsed document satisfies most identities."""
+    """Choose among the readings of one cell: the one under which the parsed document satisfies most identities.
+
+    The fast reading's value, or its blank (a cell it left unread, or one printed empty), is one candidate; every
+    single value another reader offers is another. Ties keep the fast reading.
+    """
     index, r, c = key
     grid = fast.grids[index]
     mine = grid.rows[r][c]
-    if not is_value_cell(mine):
+    if mine and not is_value_cell(mine):  # a label or two values run together: never replaced by a number
         return [
             _record(fast.path, grid, (r, c), False, _kept(mine, reader, theirs, "one reading is not a single value"))
             for reader, theirs in offered.items()
