@@ -240,6 +240,7 @@ def _line_words(line: list[Char]) -> list[str]:
 
 _X0 = itemgetter(0)
 _BASELINE = itemgetter(5)
+_TOP = itemgetter(1)
 
 
 def _latin(text: str) -> bool:
@@ -252,7 +253,7 @@ def text_lines(chars: list[Char]) -> list[tuple[float, str]]:
     A line is the characters on one baseline (within Y_GAP): a Latin run in a CJK line shares the baseline though
     its font's glyph boxes stand higher or lower.
     """
-    return [(min(char[1] for char in line), " ".join(_line_words(line))) for line in _by_top(chars, _BASELINE)]
+    return [(min(map(_TOP, line)), " ".join(_line_words(line))) for line in _by_top(chars, _BASELINE)]
 
 
 def cell_text(chars: list[Char]) -> str:
