@@ -16,12 +16,22 @@ from .dataset.names import escape_controls, report_id
 from .dataset.parallel import SCHEDULERS
 from .dataset.pipeline import process_file
 from .errors import UsageError
+from .validate.readings import CROSS_CHECK_MODES, CROSS_CHECK_VARIABLE
+
+
+def _cross_check(args: argparse.Namespace) -> None:
+    """``--cross-check`` reaches every worker process through the environment (see govstats.validate.readings)."""
+    if args.cross_check:
+        os.environ[CROSS_CHECK_VARIABLE] = args.cross_check
 
 
 def _build(args: argparse.Namespace) -> int:
+    _cross_check(args)
     cache = None if args.no_cache else (args.cache or Path(args.out).parent / "cache")
     if args.max_file_mb <= 0 or args.file_timeout < 0 or args.jobs < 0:
         raise UsageError("--max-file-mb must be above 0, --file-timeout and --jobs at least 0")
+    if cache is not None and args.cross_check not in (None, "auto"):
+        cache = Path(cache) / f"cross-check-{args.cross_check}"  # results differ by mode: never mixed in one cache
     summary = build(
         args.raw,
         args.out,
@@ -65,7 +75,9 @@ def _parse(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.is_file():
         raise UsageError(f"{report_id(str(path))}: no such file" if not path.exists() else f"{path}: not a file")
-    result = process_file(path, path.name, Limits(args.max_file_mb, args.file_timeout or None))
+    result = process_file(
+        path, path.name, Limits(args.max_file_mb, args.file_timeout or None), cross_check=args.cross_check
+    )
     if result.error is not None:
         print(f"error: {escape_controls(result.error)}", file=sys.stderr)
         return 2
@@ -185,6 +197,12 @@ def _add_fetch(commands) -> None:
     fetch_parser.set_defaults(run=_fetch)
 
 
+CROSS_CHECK_HELP = (
+    "PDFs: read tables again with pdfplumber and camelot and let the identities choose: auto (default: where the "
+    "fast reading breaks an identity, leaves cells unread or disagrees with the prose), always (audit), never"
+)
+
+
 def parser() -> argparse.ArgumentParser:
     main_parser = argparse.ArgumentParser(prog="govstats", description=__doc__)
     main_parser.add_argument("--version", action="version", version=f"govstats {__version__}")
@@ -208,12 +226,14 @@ def parser() -> argparse.ArgumentParser:
     )
     _limit_arguments(build_parser)
     build_parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    build_parser.add_argument("--cross-check", choices=CROSS_CHECK_MODES, help=CROSS_CHECK_HELP)
     build_parser.set_defaults(run=_build)
     parse_parser = commands.add_parser("parse", help="parse one document")
     parse_parser.add_argument("path")
     parse_parser.add_argument("--json", action="store_true", help="print the document as JSON (the contract)")
     parse_parser.add_argument("--values", action="store_true", help="with --json: bare numbers for plain cells")
     _limit_arguments(parse_parser)
+    parse_parser.add_argument("--cross-check", choices=CROSS_CHECK_MODES, help=CROSS_CHECK_HELP)
     parse_parser.set_defaults(run=_parse)
     notebooks_parser = commands.add_parser("notebooks", help="curated notebooks")
     notebooks_commands = notebooks_parser.add_subparsers(dest="notebooks_command", required=True)

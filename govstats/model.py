@@ -38,6 +38,7 @@ class Line:
 
     text: str
     where: str  # "line 12", "page 3, table 1, row 5", ...
+    reader: str = ""  # PDF lines: the reader that gave the line (pdfium, pdfplumber; a cell taken from another)
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""The PDF reader: ruled tables read cell-exact by pdfplumber, cross-checked by camelot; text-layer fallback; scans.
+"""The PDF readers and their reconciliation.
+
+The fast reader (pypdfium2: character boxes and ruling lines) must be cell-exact on its own, with no cross-check;
+pdfplumber and camelot are independent readers of the ruled tables, and the reconciliation stage
+(govstats.validate.readings) lets the identities choose among their readings where they disagree.
 
 Fixtures are rendered by ``scripts/fixtures/render_pdf.py`` (reportlab: ``<seed>.pdf``, ``000_text.pdf``;
 LibreOffice with Noto Serif CJK: ``<seed>_libreoffice.pdf``, which trip camelot's row shift). The real PDF of
@@ -15,11 +19,12 @@ import pytest
 from conftest import EXPECTED, RAW, REAL, expected, mismatches, needs_expected, needs_real
 
 from govstats.dataset.contract import report_json
+from govstats.dataset.pipeline import process_file
 from govstats.errors import NoTextLayer, UnknownFormat
-from govstats.extract import pdf as pdf_reader
-from govstats.extract import read_source
-from govstats.extract.pdf import CAMELOT_ROW_SHIFT, READERS_AGREE, read_pdf
+from govstats.extract import pdf_lattice, pdf_layout, pdf_tables, pdf_text, read_source
+from govstats.extract.pdf import read_pdf, read_reading
 from govstats.transform.parse import parse_source
+from govstats.validate.readings import CAMELOT_ROW_SHIFT, READERS_AGREE, read_pdf_checked
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HUAIAN = REAL / "huaian_city_2024.pdf"
@@ -29,14 +34,21 @@ RENDERED = ["000.pdf", "002.pdf", "003.pdf", "004.pdf", "000_text.pdf"]
 LIBREOFFICE = ["000_libreoffice.pdf", "002_libreoffice.pdf", "003_libreoffice.pdf", "004_libreoffice.pdf"]
 
 
-def read(path: Path, **options):
-    return read_pdf(path, path.read_bytes(), **options)
+@cache
+def fast(path: Path):
+    """The fast reading alone, no cross-check: what the default path reads when nothing is in doubt."""
+    return read_pdf(path, path.read_bytes())
 
 
 @cache
-def read_once(path: Path, cross_check: bool = True):
-    """A fixture read once per test run (reading with camelot costs a second or two); tests only look at it."""
-    return read(path, cross_check=cross_check)
+def plumber(path: Path):
+    return read_pdf(path, path.read_bytes(), reader="pdfplumber")
+
+
+@cache
+def audited(path: Path):
+    """Read with ``cross_check="always"``: pdfplumber and camelot read every table again (a second or two)."""
+    return read_pdf_checked(str(path), path.read_bytes(), "always")
 
 
 def differences(source, oracle_name: str) -> dict[str, list[str]]:
@@ -50,37 +62,59 @@ def numbers_in_cells(source) -> list[str]:
     return [cell for line in source.lines if "table" in line.where for cell in line.text.split("\t") if cell.isdigit()]
 
 
-# --- cell-exact against the oracle --------------------------------------------------------------------------------
+def table_rows(source) -> list[tuple[str, str]]:
+    return [(line.where, line.text) for line in source.lines if "table" in line.where]
+
+
+# --- cell-exact on the fast path alone ----------------------------------------------------------------------------
 
 
 @needs_expected
 @pytest.mark.parametrize("name", RENDERED + LIBREOFFICE)
-def test_rendered_seed_parses_cell_exact(name):
-    source = read_once(FIXTURES / name)
+def test_rendered_seed_parses_cell_exact_on_the_fast_path_alone(name):
+    source = fast(FIXTURES / name)
     found = differences(source, ORACLE[name[:3]])
     assert set(found) >= {"proactive", "requests"}
     assert found == {section: [] for section in found}
+    assert source.checks == [], "no cross-check ran"
 
 
 @needs_real
 @needs_expected
-def test_huaian_parses_cell_exact_in_sections_2_3_4():
-    source = read_once(HUAIAN)
+def test_huaian_parses_cell_exact_in_sections_2_3_4_on_the_fast_path_alone():
+    source = fast(HUAIAN)
     assert differences(source, "huaian_city_2024") == {section: [] for section in SECTIONS}
-    assert source.pages == 6 and source.flavor == "pdf"
+    assert source.pages == 6 and source.flavor == "pdf" and source.checks == []
 
 
 @needs_real
-def test_huaian_both_readers_agree_on_every_table():
-    checks = read_once(HUAIAN).checks
-    assert [c.where for c in checks] == [
-        "page 3, table 1",
-        "page 4, table 1",
-        "page 4, table 2",
-        "page 5, table 1",
-        "page 5, table 2",
-    ]
-    assert all(c.check == READERS_AGREE and c.passed for c in checks)
+def test_the_default_pipeline_reads_huaian_without_cross_checking_it():
+    """Nothing in doubt (every identity holds, every cell read, the prose agrees): pdfplumber and camelot stay idle."""
+    result = process_file(HUAIAN, HUAIAN.name)
+    assert result.error is None
+    assert not [c for c in result.checks if c.check in (READERS_AGREE, CAMELOT_ROW_SHIFT)]
+    assert {line.reader for line in fast(HUAIAN).lines} == {"pdfium"}
+
+
+@pytest.mark.parametrize("name", RENDERED + LIBREOFFICE + ["huaian"])
+def test_the_fast_reader_cuts_the_same_table_cells_as_pdfplumber(name):
+    path = HUAIAN if name == "huaian" else FIXTURES / name
+    if not path.exists():
+        pytest.skip("../shared/real (real reports, read in place) is absent")
+    assert table_rows(fast(path)) == table_rows(plumber(path))
+
+
+@needs_expected
+@pytest.mark.parametrize("name", ["002.pdf", "002_libreoffice.pdf"])
+def test_pdfplumber_alone_is_cell_exact_too(name):
+    """The cross-check reader is a reader in its own right, not a crutch."""
+    source = plumber(FIXTURES / name)
+    assert differences(source, ORACLE[name[:3]]) == {section: [] for section in SECTIONS}
+
+
+def test_every_line_names_its_reader():
+    assert {line.reader for line in fast(FIXTURES / "003.pdf").lines} == {"pdfium"}
+    assert {line.reader for line in plumber(FIXTURES / "003.pdf").lines} == {"pdfplumber"}
 
 
 # --- what the lines look like -------------------------------------------------------------------------------------
@@ -88,7 +122,7 @@ def test_huaian_both_readers_agree_on_every_table():
 
 @needs_real
 def test_huaian_rows_footers_and_a_label_cut_by_the_page_break():
-    lines = read_once(HUAIAN, False).lines
+    lines = fast(HUAIAN).lines
     texts = [line.text for line in lines]
     assert not any(re.fullmatch(r"-\s*\d+\s*-", text) for text in texts), "page footers are dropped"
     row = next(line for line in lines if "本机关不掌握相关政府信息" in line.text)
@@ -110,14 +144,20 @@ def test_huaian_rows_footers_and_a_label_cut_by_the_page_break():
 
 
 @needs_real
+def test_huaian_prose_lines_are_pdfplumbers_lines():
+    """A Latin run in a CJK line ("2024 年") stays on its line though its font's glyph boxes stand higher."""
+    assert [line.text for line in fast(HUAIAN).lines] == [line.text for line in plumber(HUAIAN).lines]
+
+
+@needs_real
 def test_each_value_cell_is_emitted_once():
-    numbers = numbers_in_cells(read_once(HUAIAN, False))
+    numbers = numbers_in_cells(fast(HUAIAN))
     # sections 四 (15), 三 (25 rows of 7) and 二 (9 integers; the fee 96171.6 is not one)
     assert len(numbers) == 15 + 25 * 7 + 9
 
 
 def test_repeated_header_rows_are_dropped_and_the_table_continues():
-    lines = read_once(FIXTURES / "002.pdf", False).lines
+    lines = fast(FIXTURES / "002.pdf").lines
     headers = [line for line in lines if line.text.startswith("（本列数据的勾稽关系为")]
     assert len(headers) == 1, "the header printed again on the next page is emitted once"
     pages = {line.where.split(",")[0] for line in lines if "\t" in line.text and "申请" in line.text}
@@ -127,106 +167,185 @@ def test_repeated_header_rows_are_dropped_and_the_table_continues():
     assert any("（四）无法提供" in line.text for line in lines)
 
 
+def _without_spaces_between_cjk(text: str) -> str:
+    return re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", text)
+
+
 def test_text_layer_fallback_gives_the_printed_lines():
-    source = read_once(FIXTURES / "000_text.pdf")
     seed = (RAW / "000_26d4c64f71069daa.txt").read_text(encoding="utf-8")
     printed = [re.sub(r"\s+", " ", line).strip() for line in seed.splitlines() if line.strip()]
-    assert [line.text for line in source.lines] == printed
+    assert [line.text for line in plumber(FIXTURES / "000_text.pdf").lines] == printed
+    source = fast(FIXTURES / "000_text.pdf")
+    # pdfium folds a printed space narrower than 3 pt between two CJK words into a gap: the only difference.
+    unspaced = [_without_spaces_between_cjk(line) for line in printed]
+    assert [_without_spaces_between_cjk(line.text) for line in source.lines] == unspaced
     assert source.lines[0].where == "page 1, line 1"
     assert all(re.fullmatch(r"page \d+, line \d+", line.where) for line in source.lines)
-    assert source.checks == [], "no ruled table, nothing to cross-check"
+    assert audited(FIXTURES / "000_text.pdf").checks == [], "no ruled table, nothing to cross-check"
 
 
-# --- camelot cross-check ------------------------------------------------------------------------------------------
+def test_two_digit_runs_are_never_glued_into_one_number():
+    """A gap pdfium filled with a space separates Latin letters and digits, even when narrower than 3 pt."""
+    chars = [(0, 0, 5, 10, "1", 10, 0), (6, 0, 11, 10, "2", 10, 1), (12, 0, 22, 10, "件", 10, 1)]
+    assert pdf_lattice.text_lines(chars) == [(0, "1 2件")]
+
+
+# --- ruling lines to cells ----------------------------------------------------------------------------------------
+
+
+def test_ruling_lines_make_cells_and_a_merged_cell_leaves_its_slot_empty():
+    # A 2 x 3 grid whose left column is one merged cell over both rows.
+    horizontal = [(0, 0, 300), (20, 100, 300), (40, 0, 300)]
+    vertical = [(0, 0, 40), (100, 0, 40), (200, 0, 40), (300, 0, 40)]
+    (table,) = pdf_lattice.find_tables(horizontal, vertical)
+    rows = pdf_lattice.table_rows(table)
+    assert rows == [
+        [(0, 0, 100, 40), (100, 0, 200, 20), (200, 0, 300, 20)],
+        [None, (100, 20, 200, 40), (200, 20, 300, 40)],
+    ]
+
+
+def test_segments_within_3_points_are_one_ruling_line():
+    # The top rule is drawn in two pieces, 1.5 pt apart in height and 1 pt apart in length: one line.
+    horizontal = [(0, 0, 150), (1.5, 151, 300), (40, 0, 300)]
+    vertical = [(0, 0, 40), (150, 0, 40), (300, 0, 40)]
+    (table,) = pdf_lattice.find_tables(horizontal, vertical)
+    assert [(x0, x1) for x0, _, x1, _ in table] == [(0, 150), (150, 300)]
+
+
+# --- reconciliation by the identities -----------------------------------------------------------------------------
+
+
+@needs_real
+def test_huaian_all_three_readers_agree_on_every_table():
+    checks = audited(HUAIAN).checks
+    tables = ["page 3, table 1", "page 4, table 1", "page 4, table 2", "page 5, table 1", "page 5, table 2"]
+    assert [c.where for c in checks] == [where for where in tables for _ in ("pdfplumber", "camelot")]
+    assert all(c.check == READERS_AGREE and c.passed for c in checks)
+    assert "read alike by pdfium and pdfplumber" in checks[0].detail
+    assert "cross-checked: always" in checks[0].detail
 
 
 @pytest.mark.parametrize("name", LIBREOFFICE)
-def test_camelot_row_shift_is_caught_and_pdfplumber_wins(name):
-    source = read_once(FIXTURES / name)
+def test_camelot_row_shift_is_caught_and_the_fast_reading_wins(name):
+    source = audited(FIXTURES / name)
     shifts = [c for c in source.checks if c.check == CAMELOT_ROW_SHIFT]
     assert shifts and all(c.passed is False for c in shifts)
     disputed = [c for c in source.checks if c.check == READERS_AGREE and c.passed is False and "row" in c.where]
-    assert disputed and all("pdfplumber" in c.detail and "kept" in c.detail for c in disputed)
-    assert source.lines == read_once(FIXTURES / name, False).lines, "camelot's shifted text never lands"
+    assert disputed and all(c.detail.startswith("pdfium") and "kept" in c.detail for c in disputed)
+    assert source.lines == fast(FIXTURES / name).lines, "camelot's shifted text never lands"
 
 
 @needs_expected
 def test_row_shifted_pdf_still_parses_cell_exact_with_cross_check():
-    source = read_once(FIXTURES / "002_libreoffice.pdf")
+    source = audited(FIXTURES / "002_libreoffice.pdf")
     assert any(c.check == CAMELOT_ROW_SHIFT for c in source.checks)
     assert differences(source, ORACLE["002"]) == {section: [] for section in SECTIONS}
 
 
 def test_reportlab_fixtures_need_no_arbitration():
-    checks = read_once(FIXTURES / "003.pdf").checks
+    checks = audited(FIXTURES / "003.pdf").checks
     assert checks and all(c.check == READERS_AGREE and c.passed for c in checks)
 
 
-def _corrupt(monkeypatch, target: str, wrong: str, *, in_camelot: bool) -> None:
+def _misread_grid(rows: list[list[str]], target: str, wrong: str) -> None:
+    for row in rows:
+        if "（一）予以公开" in row:
+            row[row.index(target)] = wrong
+
+
+def _corrupt(monkeypatch, reader: str, target: str, wrong: str) -> None:
     """Make one reader misread the cell printed ``target`` in section 三's granted row as ``wrong``."""
-    if in_camelot:
-        real = pdf_reader._camelot_tables
+    if reader == "camelot":
+        real = pdf_tables.read_camelot
 
         def misread(*args):
             found = real(*args)
-            for tables in found.values():
-                for _, _, raw in tables:
-                    for row in raw:
-                        if "（一）予以公开" in "".join(row):
-                            row[row.index(target)] = wrong
+            for table in found:
+                _misread_grid(table.cells, target, wrong)
             return found
 
-        monkeypatch.setattr(pdf_reader, "_camelot_tables", misread)
+        monkeypatch.setattr(pdf_tables, "read_camelot", misread)
         return
-    real_grid = pdf_reader._grid
+    module = pdf_text if reader == "pdfium" else pdf_tables
+    real_grid = module._grid
 
     def misread_grid(*args):
         grid = real_grid(*args)
-        for row in grid.rows:
-            if "（一）予以公开" in row:
-                row[row.index(target)] = wrong
+        _misread_grid(grid.rows, target, wrong)
         return grid
 
-    monkeypatch.setattr(pdf_reader, "_grid", misread_grid)
+    monkeypatch.setattr(module, "_grid", misread_grid)
 
 
-@pytest.mark.parametrize("in_camelot", [True, False], ids=["camelot misreads", "pdfplumber misreads"])
-def test_the_reading_that_satisfies_the_identities_wins(monkeypatch, in_camelot):
-    _corrupt(monkeypatch, "11713", "11718", in_camelot=in_camelot)
-    source = read(FIXTURES / "002.pdf")
+@pytest.mark.parametrize("reader", ["pdfium", "pdfplumber", "camelot"])
+def test_the_reading_that_satisfies_the_identities_wins(monkeypatch, reader):
+    path = FIXTURES / "002.pdf"
+    _corrupt(monkeypatch, reader, "11713", "11718")
+    source = read_pdf_checked(str(path), path.read_bytes(), "always")
     granted = next(line for line in source.lines if "（一）予以公开" in line.text)
     assert granted.text.split("\t")[3] == "11713"
     disputes = [c for c in source.checks if c.passed is False and ", row " in c.where]
-    assert len(disputes) == 1
-    assert (disputes[0].expected, disputes[0].found) == (11713, 11718)
-    assert "identities hold" in disputes[0].detail
-    winner = "pdfplumber" if in_camelot else "camelot"
-    assert disputes[0].detail.startswith(winner)
+    expected_disputes = 2 if reader == "pdfium" else 1  # the fast reading disputed by both others, or one by it
+    assert len(disputes) == expected_disputes
+    assert all("identities hold" in c.detail for c in disputes)
+    assert all((c.expected, c.found) == (11713, 11718) for c in disputes)
+    if reader == "pdfium":
+        assert disputes[0].detail.startswith("pdfplumber '11713' replaces pdfium '11718'")
+        assert granted.reader == "pdfium; column 4: pdfplumber"
+    else:
+        assert disputes[0].detail.startswith("pdfium '11713' kept over")
+        assert granted.reader == "pdfium"
 
 
-def test_without_identities_the_primary_reading_is_kept(monkeypatch):
-    real = pdf_reader._camelot_tables
+def test_a_value_the_fast_reader_left_blank_is_taken_from_the_cross_check(monkeypatch):
+    path = FIXTURES / "002.pdf"
+    _corrupt(monkeypatch, "pdfium", "11713", "")
+    result = process_file(path, path.name)  # auto: the blank cell is recovered from the identities, so in doubt
+    cell = result.report.requests["granted"]["natural_person"]
+    assert (cell.value, cell.method) == (11713, "table")
+    taken = [c for c in result.checks if c.detail.startswith("pdfplumber '11713' replaces pdfium ''")]
+    assert len(taken) == 1 and "identities hold" in taken[0].detail
+
+
+def test_auto_cross_checks_a_fast_reading_that_breaks_an_identity(monkeypatch):
+    path = FIXTURES / "002.pdf"
+    _corrupt(monkeypatch, "pdfium", "11713", "11718")
+    result = process_file(path, path.name)  # auto, the default
+    assert result.report.requests["granted"]["natural_person"].value == 11713
+    summary = next(c for c in result.checks if c.check == READERS_AGREE)
+    assert "cross-checked: identities fail" in summary.detail
+
+
+def test_without_identities_the_fast_reading_is_kept(monkeypatch):
+    real = pdf_tables.read_camelot
 
     def misread(*args):
         found = real(*args)
-        for tables in found.values():
-            for _, _, raw in tables:
-                for row in raw:
-                    if row and row[0] == "行政许可":
-                        row[1] = "7"
+        for table in found:
+            for row in table.cells:
+                if row and row[0] == "行政许可":
+                    row[1] = "7"
         return found
 
-    monkeypatch.setattr(pdf_reader, "_camelot_tables", misread)
-    source = read(FIXTURES / "003.pdf")
+    monkeypatch.setattr(pdf_tables, "read_camelot", misread)
+    path = FIXTURES / "003.pdf"
+    source = read_pdf_checked(str(path), path.read_bytes(), "always")
     dispute = next(c for c in source.checks if c.passed is False and ", row " in c.where)
     assert "no identity decides" in dispute.detail and dispute.expected == 0 and dispute.found == 7
 
 
 def test_cross_check_is_switchable():
     path = FIXTURES / "003.pdf"
-    with_check, without = read_once(path), read_once(path, False)
-    assert with_check.lines == without.lines
-    assert with_check.checks and without.checks == []
+    data = path.read_bytes()
+    always, auto, never = (read_pdf_checked(str(path), data, mode) for mode in ("always", "auto", "never"))
+    assert always.lines == auto.lines == never.lines
+    assert always.checks and auto.checks == [] and never.checks == []
+
+
+def test_the_cross_check_mode_is_checked():
+    with pytest.raises(ValueError, match="sometimes"):
+        read_pdf_checked(str(FIXTURES / "003.pdf"), (FIXTURES / "003.pdf").read_bytes(), "sometimes")
 
 
 # --- input that is not a readable PDF -----------------------------------------------------------------------------
@@ -246,20 +365,29 @@ def _scan(path: Path) -> None:
     canvas.save()
 
 
-def test_a_scan_raises_no_text_layer(tmp_path):
+@pytest.mark.parametrize("reader", ["pdfium", "pdfplumber"])
+def test_a_scan_raises_no_text_layer(tmp_path, reader):
     path = tmp_path / "scan.pdf"
     _scan(path)
     with pytest.raises(NoTextLayer, match=r"scan\.pdf: no text layer: .*OCR"):
-        read(path)
+        read_reading(path, path.read_bytes(), reader)
     with pytest.raises(NoTextLayer):
         read_source(path)  # sniffed as PDF by content, whatever the extension
 
 
-def test_a_broken_pdf_is_an_unknown_format(tmp_path):
+@pytest.mark.parametrize("reader", ["pdfium", "pdfplumber"])
+def test_a_broken_pdf_is_an_unknown_format(tmp_path, reader):
     path = tmp_path / "broken.pdf"
     path.write_bytes(b"%PDF-1.4\nthis is not a PDF body")
-    with pytest.raises(UnknownFormat, match="broken.pdf"):
-        read(path)
+    with pytest.raises(UnknownFormat, match="broken.pdf: .*not a readable PDF"):
+        read_reading(path, path.read_bytes(), reader)
+
+
+def test_a_broken_pdf_is_a_clear_error_from_the_pipeline(tmp_path):
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.4\nthis is not a PDF body")
+    result = process_file(path, path.name)
+    assert result.kind == "error" and "broken.pdf" in result.error and "internal error" not in result.error
 
 
 # --- the fixtures are what the script makes -----------------------------------------------------------------------
@@ -293,14 +421,41 @@ def test_text_layer_fixture_is_current_and_byte_stable(tmp_path, monkeypatch):
 
 
 def test_a_row_broken_over_a_page_is_rejoined():
-    lines = read_once(FIXTURES / "000_libreoffice.pdf").lines
+    lines = fast(FIXTURES / "000_libreoffice.pdf").lines
     row = next(line for line in lines if "2.没有现成信息需要另行制" in line.text)
     assert row.text.split("\t")[2:] == ["2.没有现成信息需要另行制作", "23", "0", "0", "0", "0", "0", "23"]
     assert not any(line.text.strip("\t") == "作" for line in lines)
 
 
 def test_a_row_label_next_to_its_values_is_not_glued_to_the_row_above():
-    before = pdf_reader._Grid(1, 1, 0, 10, [["", "（三）不予公开", "国家秘密", "1"]], (0, 0, 10, 10), {1: 0, 2: 0})
-    after = pdf_reader._Grid(2, 1, 0, 10, [["", "", "法律法规禁止公开", "2"]], (0, 0, 10, 10))
-    pdf_reader._rejoin_labels(before, after)
+    before = pdf_layout.Grid(1, 1, 0, 10, [["", "（三）不予公开", "国家秘密", "1"]], (0, 0, 10, 10), {1: 0, 2: 0})
+    after = pdf_layout.Grid(2, 1, 0, 10, [["", "", "法律法规禁止公开", "2"]], (0, 0, 10, 10))
+    pdf_layout.rejoin_labels(before, after)
     assert before.rows[0][2] == "国家秘密" and after.rows[0][2] == "法律法规禁止公开"
+
+
+# --- the switch: argument, environment, command line --------------------------------------------------------------
+
+
+def test_the_build_reaches_its_workers_through_the_environment(monkeypatch):
+    from govstats.validate.readings import CROSS_CHECK_VARIABLE, cross_check_mode
+
+    monkeypatch.delenv(CROSS_CHECK_VARIABLE, raising=False)
+    assert cross_check_mode() == "auto"
+    monkeypatch.setenv(CROSS_CHECK_VARIABLE, "never")
+    assert cross_check_mode() == "never" and cross_check_mode("always") == "always"
+
+
+def test_govstats_parse_cross_check_always_audits_every_table(capsys, monkeypatch):
+    import json
+
+    from govstats.cli import main
+    from govstats.validate.readings import CROSS_CHECK_VARIABLE
+
+    monkeypatch.delenv(CROSS_CHECK_VARIABLE, raising=False)
+    path = str(FIXTURES / "003.pdf")
+    assert main(["parse", path, "--json", "--cross-check", "always"]) == 0
+    audited_checks = [c for c in json.loads(capsys.readouterr().out)["checks"] if c["check"] == READERS_AGREE]
+    assert audited_checks and all(c["passed"] for c in audited_checks)
+    assert main(["parse", path, "--json"]) == 0
+    assert not [c for c in json.loads(capsys.readouterr().out)["checks"] if c["check"] == READERS_AGREE]

@@ -24,6 +24,7 @@ from ..transform.recover import recover_report
 from ..transform.workplan import WorkPlan, read_work_plan
 from ..validate.checks import CorpusSummary, corpus_summary, report_checks
 from ..validate.prose import narrative_checks
+from ..validate.readings import cross_checked
 from ..validate.workplan import work_plan_checks
 from . import tidy
 from .limits import DEFAULT_LIMITS, Limits, read_bounded, time_limit
@@ -89,11 +90,27 @@ def fill_from_prose(report: Report) -> None:
                 table[outcome] = cell
 
 
-def process_file(path: str | Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Processed:
+def analyse_pdf(name: str, data: bytes, source: SourceText, cross_check: str | None) -> tuple[Report, list]:
+    """A PDF's fast reading analysed; read again and reconciled by the identities where it is in doubt
+    (:mod:`govstats.validate.readings`; ``cross_check``: auto, always or never, default ``$GOVSTATS_CROSS_CHECK``)."""
+    try:
+        report, checks = analyse(source)
+    except GovstatsError:
+        report, checks = None, []
+    reconciled = cross_checked(name, data, source, report, cross_check)
+    if reconciled is not None:
+        return analyse(reconciled)
+    return analyse(source) if report is None else (report, checks)
+
+
+def process_file(
+    path: str | Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS, cross_check: str | None = None
+) -> Processed:
     """Run the whole pipeline on one file. Never raises: whatever goes wrong is the file's error, naming it.
 
     ``name`` is the file's path relative to the corpus as the OS gives it (any bytes); the report id is its
-    printable, lossless form (:func:`~govstats.dataset.names.report_id`).
+    printable, lossless form (:func:`~govstats.dataset.names.report_id`). ``cross_check`` (auto, always, never)
+    says when a PDF's fast reading is read again by the ruled-table readers (:mod:`govstats.validate.readings`).
     """
     path = Path(path)
     name = report_id(path.name if name is None else name)
@@ -109,7 +126,7 @@ def process_file(path: str | Path, name: str | None = None, limits: Limits = DEF
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         with time_limit(name, limits.timeout_seconds):
-            return _process(path, name, data, sha256, limits)
+            return _process(path, name, data, sha256, limits, cross_check)
     except GovstatsError as error:
         return _failed(name, sha256, str(error))
     except RecursionError:
@@ -135,7 +152,7 @@ def _encrypted(name: str) -> EncryptedFile:
     return EncryptedFile(name, "the PDF is password-protected; save a copy without a password to read it")
 
 
-def _process(path: Path, name: str, data: bytes, sha256: str, limits: Limits) -> Processed:
+def _process(path: Path, name: str, data: bytes, sha256: str, limits: Limits, cross_check: str | None) -> Processed:
     """Everything that can fail on a file's content, the per-file tables included (they are the file's too)."""
     check_package_size(name, data, limits.max_bytes)
     try:
@@ -148,7 +165,7 @@ def _process(path: Path, name: str, data: bytes, sha256: str, limits: Limits) ->
         plan = read_work_plan(source)
         plan.checks = work_plan_checks(plan)
         return work_plan_result(plan, sha256)
-    report, checks = analyse(source)
+    report, checks = analyse_pdf(name, data, source, cross_check) if source.flavor == "pdf" else analyse(source)
     if TRADITIONAL in source.encoding:
         report.problems.append(f"encoding: {source.encoding}")
     tables = tables_of(report, sha256)
