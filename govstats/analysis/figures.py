@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
+import textwrap
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -80,7 +81,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "source_narrative": ("取自正文", "From the prose"),
     "source_proxy": ("替代指标（上限）", "Proxy (upper bound)"),
     "small_n": ("空心：n < {n}", "Hollow: n < {n}"),
-    "census": ("每份报告为全年普查，区间反映比例的精度", "Each report is a census of its year; intervals show precision"),
+    "census": (
+        "每份报告为全年普查，区间反映比例的精度",
+        "Each report is a census of its year; intervals show precision",
+    ),
     "year": ("年度", "Year"),
     "fitted": ("拟合趋势（GEE，按单位聚类）", "Fitted trend (GEE, clustered by unit)"),
     "reports_short": ("份", "reports"),
@@ -162,9 +166,7 @@ def set_style(context: str = "notebook") -> str:
     return font
 
 
-def report_labels(
-    reports: pd.DataFrame, units: pd.DataFrame | None = None, language: str = "zh"
-) -> dict[str, str]:
+def report_labels(reports: pd.DataFrame, units: pd.DataFrame | None = None, language: str = "zh") -> dict[str, str]:
     """``report_id`` → "unit year": the unit's English name with ``language="en"`` where the corpus manifest
     gives one (``units``, see :func:`govstats.analysis.panel.unit_table`), else the name as printed."""
     names = reports["agency"].astype(str)
@@ -220,10 +222,21 @@ def rate_plot(
             for mask, face in ((chosen & ~small, colour), (chosen & small, "white")):
                 if mask.any():
                     ax.scatter(x[mask], y[mask], marker=marker, color=face, edgecolors=colour, zorder=3, s=30)
-        for xi, yi, n in zip(x, y, part["denominator"], strict=True):
-            ax.annotate(f"n={n}", (1.0, yi), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7,
-                        annotation_clip=False, color=colour)
-    ax.set_yticks(range(len(order)), order, fontsize=8 if len(order) > 20 else None)
+        for _xi, yi, n in zip(x, y, part["denominator"], strict=True):
+            ax.annotate(
+                f"n={n}",
+                (1.0, yi),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                annotation_clip=False,
+                color=colour,
+            )
+    # Long English unit names wrap onto two lines rather than squeezing the axes.
+    ax.set_yticks(
+        range(len(order)), [textwrap.fill(name, 34) for name in order], fontsize=8 if len(order) > 20 else None
+    )
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"{text('share', language)} ({text('interval', language)})")
@@ -238,11 +251,20 @@ def rate_plot(
         if (data["source"] == s).any()
     ]
     if (data["denominator"] < small_n).any():
-        handles.append(mpl.lines.Line2D([], [], color="grey", marker="o", markerfacecolor="white", linestyle="",
-                                        label=text("small_n", language).format(n=small_n)))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.6 / max(1, len(order)) ** 0.5 - 0.08),
-              ncol=2, frameon=False, fontsize="small")
-    ax.set_title(text("census", language), fontsize="small", loc="left")
+        handles.append(
+            mpl.lines.Line2D(
+                [],
+                [],
+                color="grey",
+                marker="o",
+                markerfacecolor="white",
+                linestyle="",
+                label=text("small_n", language).format(n=small_n),
+            )
+        )
+    # Below the figure, laid out by constrained layout: never over the points, never cut off.
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False, fontsize="small")
+    fig.suptitle(text("census", language), fontsize="small")
     return fig
 
 
@@ -369,11 +391,19 @@ def trend_plot(yearly: pd.DataFrame, rate: str, language: str = "zh", fitted: pd
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
     years = yearly["year"].astype(int).to_numpy()
     value = yearly["value"].to_numpy(float)
-    err = np.clip(np.vstack([value - yearly["ci_low"].to_numpy(float), yearly["ci_high"].to_numpy(float) - value]), 0, None)
+    err = np.clip(
+        np.vstack([value - yearly["ci_low"].to_numpy(float), yearly["ci_high"].to_numpy(float) - value]), 0, None
+    )
     ax.errorbar(years, value, yerr=err, fmt="o", capsize=3, label=text("pooled", language))
     for year, v, n, reports in zip(years, value, yearly["denominator"], yearly["reports"], strict=True):
-        ax.annotate(f"n={n}\n{reports} {text('reports_short', language)}", (year, v), xytext=(6, 0),
-                    textcoords="offset points", fontsize=7, va="center")
+        ax.annotate(
+            f"n={n}\n{reports} {text('reports_short', language)}",
+            (year, v),
+            xytext=(6, 0),
+            textcoords="offset points",
+            fontsize=7,
+            va="center",
+        )
     if fitted is not None and len(fitted):
         ax.plot(fitted["year"], fitted["value"], "--", color="grey", label=text("fitted", language))
     ax.set_ylim(0, 1)

@@ -462,7 +462,10 @@ def basis_table(side: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
         return pd.DataFrame(columns=["report", "rate"])
     cells = shown.assign(
         report=shown["report_id"].map(lambda r: labels.get(r, r)),
-        cell=[f"{n}/{d} = {percent(v)}" for n, d, v in zip(shown["numerator"], shown["denominator"], shown["value"], strict=True)],
+        cell=[
+            f"{n}/{d} = {percent(v)}"
+            for n, d, v in zip(shown["numerator"], shown["denominator"], shown["value"], strict=True)
+        ],
     )
     table = cells.pivot_table(index=["report", "rate"], columns="basis", values="cell", aggfunc="first", sort=False)
     return table.reset_index().rename_axis(columns=None)
@@ -529,7 +532,11 @@ def reliability_gaps(overall: pd.DataFrame) -> str:
     missing = [KIND_TEXT[k] for k in KINDS if k not in set(overall.loc[overall["denominator"] > 0, "rate"])]
     if not missing:
         return "Each share is of the reports where that kind of check could be evaluated."
-    return "Not computable on this corpus (no report where it could be evaluated): whether reports " + "; ".join(missing) + "."
+    return (
+        "Not computable on this corpus (no report where it could be evaluated): whether reports "
+        + "; ".join(missing)
+        + "."
+    )
 
 
 def reliability_examples(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:

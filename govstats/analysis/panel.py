@@ -171,7 +171,7 @@ def trend_table(fits: Sequence[TrendFit]) -> pd.DataFrame:
     frames = [f.estimates for f in fits if f.fitted]
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["rate", "term", "method"])
     table["p_holm"] = np.nan
-    for method, part in table.groupby("method"):
+    for _method, part in table.groupby("method"):
         table.loc[part.index, "p_holm"] = adjust(part["p_value"])
     return table
 
