@@ -207,7 +207,8 @@ def rate_plot(
     data["report"] = data["report_id"].map(lambda r: labels.get(r, r))
     order = list(dict.fromkeys(data.sort_values("report")["report"]))
     rate_names = list(dict.fromkeys(data["rate"]))
-    fig, ax = plt.subplots(figsize=(9, 0.3 * len(order) * (1 + 0.3 * len(rate_names)) + 2), layout="constrained")
+    row = 0.4 if any(len(name) > 34 for name in order) else 0.3  # two-line labels need the room
+    fig, ax = plt.subplots(figsize=(9, row * len(order) * (1 + 0.3 * len(rate_names)) + 2), layout="constrained")
     offsets = np.linspace(-0.2, 0.2, len(rate_names)) if len(rate_names) > 1 else [0.0]
     for rate, offset, colour in zip(rate_names, offsets, sns.color_palette(n_colors=len(rate_names)), strict=True):
         part = data[data["rate"] == rate]
@@ -248,7 +249,7 @@ def rate_plot(
     handles += [
         mpl.lines.Line2D([], [], color="grey", marker=m, linestyle="", label=text(f"source_{s}", language))
         for s, m in SOURCE_MARKERS.items()
-        if (data["source"] == s).any()
+        if (data["source"] == s).any() and set(data["source"]) != {"table"}
     ]
     if (data["denominator"] < small_n).any():
         handles.append(
@@ -286,9 +287,11 @@ def stacked_plot(
     data = data.loc[:, data.sum() > 0]
     if normalize:
         data = data.div(data.sum(axis=1).replace(0, np.nan), axis=0)
-    data.index = [labels.get(i, i) for i in data.index]
+    data.index = [textwrap.fill(str(labels.get(i, i)), 34) for i in data.index]
     names = [label(table, c, language) if table else text(c, language) for c in data.columns]
-    fig, ax = plt.subplots(figsize=(9, 0.3 * len(data) + 2), layout="constrained")
+    row = 0.45 if any("\n" in name for name in data.index) else 0.3  # two-line labels need the room
+    fig, ax = plt.subplots(figsize=(9, row * len(data) + 2.5), layout="constrained")
+    ax.margins(y=0.01)
     left = np.zeros(len(data))
     for column, name, colour in zip(data.columns, names, sns.color_palette(n_colors=len(names)), strict=True):
         ax.barh(data.index, data[column], left=left, label=name, color=colour)
@@ -297,7 +300,7 @@ def stacked_plot(
     ax.set_xlabel(text("share" if normalize else "count", language))
     if normalize:
         _percent_axis(ax)
-    _legend_outside(ax)
+    fig.legend(loc="outside lower center", ncol=3, frameon=False, fontsize="small")
     if title:
         ax.set_title(title)
     return fig
