@@ -94,7 +94,7 @@ def test_english_option_labels_the_legend_from_the_codebook(rates: pd.DataFrame)
     assert {"Read from the table", "From the prose"} <= set(legend)
     mix = pd.DataFrame({"granted": [258, 9000], "unavailable": [156, 16747]}, index=["a.txt", "b.txt"])
     fig = figures.stacked_plot(mix, LABELS, "disposition_group", "en")
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == ["Granted", "Cannot provide"]
 
 

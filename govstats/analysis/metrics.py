@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
 
@@ -431,6 +430,8 @@ def rate_glm(rates: pd.DataFrame, reports: pd.DataFrame, rate: str, *, min_repor
     (quasi-binomial) rather than fixed at 1. Fewer than ``min_reports`` reports, or neither level nor year
     varying, gives ``fitted=False`` with the reason.
     """
+    import statsmodels.api as sm  # here, not at import: a notebook that fits no model starts faster
+
     data = rates[(rates["rate"] == rate) & (rates["applicant"] == "total")].merge(
         reports[["report_id", "level", "year"]], on="report_id"
     )

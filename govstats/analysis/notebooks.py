@@ -104,8 +104,9 @@ def run_notebook(path: Path, out_dir: Path, parameters: Mapping[str, object], ke
             kernel_name=kernel,
             progress_bar=False,
             cwd=str(cwd),
-            # The kernel's start-up warnings (plain TCP on localhost) are noise for a batch run: errors only.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # The kernel's own log (plain TCP on localhost at start, the interrupt papermill sends at shutdown) is
+            # noise for a batch run; a failing cell still fails the run, through its error output.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as error:
         raise NotebookError(

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
 from . import metrics
@@ -107,6 +106,8 @@ def trend_model(
     correlation) and quasi-binomial (Pearson scale). Too few reports or units, or no variation, gives
     ``fitted=False`` with the reason, never a number.
     """
+    import statsmodels.api as sm  # here, not at import: a notebook that fits no model starts faster
+
     data = _panel_frame(rates, panel, rate, applicant)
     n, units, cases = len(data), data["unit"].nunique(), int(data["denominator"].sum()) if len(data) else 0
     fit = TrendFit(rate, False, "", n, units, cases)
