@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: build test data notebooks fonts lint clean
+.PHONY: build test data notebooks lab fonts lint clean
 
 build: data notebooks
 
@@ -23,6 +23,10 @@ data: $(STAMP)
 
 notebooks: data fonts
 	$(BIN)/govstats notebooks run
+
+# JupyterLab on the curated notebooks, with the project's environment as kernel (paths resolve from the root).
+lab: $(STAMP) fonts
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 test: $(STAMP) fonts
 	$(BIN)/python -m pytest -n 2 -q

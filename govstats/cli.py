@@ -118,12 +118,17 @@ def _notebooks(args: argparse.Namespace) -> int:
     from .analysis.notebooks import NotebookError, run_all
 
     try:
-        timings = run_all(args.notebooks, args.out, dict(args.parameter), cwd=Path.cwd())
+        run_all(
+            args.notebooks,
+            args.out,
+            dict(args.parameter),
+            names=args.names,
+            cwd=Path.cwd(),
+            progress=lambda line: print(line, flush=True),
+        )
     except NotebookError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    for name, seconds in timings.items():
-        print(f"{name}: executed in {seconds:.1f} s → {Path(args.out) / name}")
     return 0
 
 
@@ -237,9 +242,13 @@ def parser() -> argparse.ArgumentParser:
     parse_parser.set_defaults(run=_parse)
     notebooks_parser = commands.add_parser("notebooks", help="curated notebooks")
     notebooks_commands = notebooks_parser.add_subparsers(dest="notebooks_command", required=True)
-    run_parser = notebooks_commands.add_parser("run", help="execute every notebook with papermill")
+    run_parser = notebooks_commands.add_parser("run", help="execute the notebooks (all, or those named) with papermill")
+    run_parser.add_argument("names", nargs="*", help="notebooks to run (e.g. 02_not_held or 02; default: all)")
     run_parser.add_argument("--notebooks", default="notebooks", help="folder of NN_*.ipynb (default notebooks)")
-    run_parser.add_argument("--out", default="reports/notebooks", help="executed copies (default reports/notebooks)")
+    run_parser.add_argument(
+        "--out",
+        help="output folder: notebooks/, figures/, results/ (default reports/; with -p: reports/runs/<parameters>)",
+    )
     run_parser.add_argument(
         "-p", "--parameter", action="append", type=_parameter, default=[], help="override a parameter: name=value"
     )

@@ -76,9 +76,10 @@ def test_without_a_cjk_font_the_error_names_what_to_install(monkeypatch: pytest.
         figures.ensure_cjk_font()
 
 
-def test_labels_come_from_the_codebook_in_both_languages() -> None:
-    assert figures.rate_label("unavailable_share", "en") == codebook.label("disposition_group", "unavailable", "en")
-    assert figures.rate_label("unavailable_share", "zh").startswith("无法提供")
+def test_rate_labels_come_from_the_rates_data_in_both_languages() -> None:
+    assert figures.rate_label("unavailable_share", "en") == "Cannot provide (broad)"
+    assert figures.rate_label("unavailable_not_held_share", "en") == "Not held (strict)"
+    assert figures.rate_label("unavailable_share", "zh").startswith(codebook.label("disposition_group", "unavailable"))
     corrected = codebook.label("outcome", "corrected", "zh")
     assert figures.rate_label("reconsideration_correction_rate", "zh").startswith("行政复议" + corrected)
     assert all(figures.rate_label(rate, "en") for rate in metrics.RATES)
@@ -87,11 +88,13 @@ def test_labels_come_from_the_codebook_in_both_languages() -> None:
 def test_english_option_labels_the_legend_from_the_codebook(rates: pd.DataFrame) -> None:
     figures.set_style()
     fig = figures.rate_plot(rates, LABELS, "en")
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == [figures.rate_label("unavailable_share", "en"), figures.rate_label("withdrawal_rate", "en")]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:2] == [figures.rate_label("unavailable_share", "en"), figures.rate_label("withdrawal_rate", "en")]
+    # where the numbers come from is marked: table and prose values differ in shape
+    assert {"Read from the table", "From the prose"} <= set(legend)
     mix = pd.DataFrame({"granted": [258, 9000], "unavailable": [156, 16747]}, index=["a.txt", "b.txt"])
     fig = figures.stacked_plot(mix, LABELS, "disposition_group", "en")
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == ["Granted", "Cannot provide"]
 
 
@@ -99,14 +102,17 @@ def test_export_writes_every_format_the_data_and_an_index_entry(rates: pd.DataFr
     figures.set_style()
     fig = figures.rate_plot(rates, LABELS)
     params = {"corpus": Path("data/processed"), "years": [2023]}
-    entry = figures.export_figure(fig, "probe", rates, "A caption.", "02_not_held.ipynb", params, tmp_path)
+    record = {"git_commit": "abc", "dataset_sha256": "def", "command": "govstats notebooks run 02_not_held"}
+    entry = figures.export_figure(fig, "probe", rates, "A caption.", "02_not_held.ipynb", params, tmp_path, record)
     for fmt in ("png", "svg", "pdf", "csv"):
         assert (tmp_path / f"probe.{fmt}").stat().st_size > 0
     width, height = fig.get_size_inches()
     assert plt.imread(tmp_path / "probe.png").shape[:2] == (round(height * 300), round(width * 300))
     index = json.loads((tmp_path / "figures.json").read_text(encoding="utf-8"))
     assert index["probe"] == entry
-    assert entry["data_sha256"] == hashlib.sha256((tmp_path / "probe.csv").read_bytes()).hexdigest()
+    assert entry["figure_data_sha256"] == hashlib.sha256((tmp_path / "probe.csv").read_bytes()).hexdigest()
+    assert (entry["git_commit"], entry["dataset_sha256"], entry["command"]) == tuple(record.values())
+    assert b"/Type3" not in (tmp_path / "probe.pdf").read_bytes()  # TrueType (Type 42): journals reject Type 3
     assert entry["parameters"] == {"corpus": "data/processed", "years": [2023]}
     assert (entry["notebook"], entry["caption"], entry["govstats_version"]) == (
         "02_not_held.ipynb",
@@ -138,3 +144,16 @@ def test_report_labels_are_agency_and_year_and_stay_unique() -> None:
     labels = figures.report_labels(reports)
     assert labels["z"] == "上海市 2024"
     assert labels["x"] != labels["y"] and labels["x"].startswith("上海市 2023")
+
+
+def test_a_rate_plot_of_nothing_is_no_figure_rather_than_a_crash(rates: pd.DataFrame) -> None:
+    assert figures.rate_plot(rates.iloc[:0], LABELS) is None
+    assert figures.rate_plot(rates.assign(value=pd.NA), LABELS) is None
+
+
+def test_english_labels_take_the_units_english_names() -> None:
+    reports = pd.DataFrame({"report_id": ["p", "s"], "agency": ["关于", "上海市"], "year": [2020, 2024]})
+    units = pd.DataFrame({"report_id": ["p", "s"], "unit": ["平潭综合实验区财政金融局", "上海市"]})
+    units["unit_en"] = ["Finance Bureau", "上海市"]
+    assert figures.report_labels(reports, units, "en") == {"p": "Finance Bureau 2020", "s": "上海市 2024"}
+    assert figures.report_labels(reports, units, "zh")["p"] == "平潭综合实验区财政金融局 2020"

@@ -285,3 +285,95 @@ def test_funnel_places_reports_against_the_pooled_rate(rates: pd.DataFrame) -> N
     assert set(points["report_id"]) == {JINSHAN_2023, SHANGHAI_2023, SHANGHAI_2024}
     assert set(points["position"]) <= {"above", "below", "within"}
     assert limits["volume"].min() <= 547 and limits["volume"].max() >= 41480
+
+
+# --- The withdrawal proxy of a format-2019 report, odds ratios, Cramér's V, rates on every basis ----------------
+
+PINGTAN = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pingtan"
+
+
+@pytest.mark.skipif(not PINGTAN.is_dir(), reason="../shared/corpus/pingtan (format-2019 reports) is absent")
+@pytest.mark.parametrize(
+    "name", ["pingtan_management_committee_office_2019.txt", "pingtan_market_regulation_bureau_2020.txt"]
+)
+def test_a_format_2019_report_gets_the_same_withdrawal_proxy_from_narrative_and_metrics(name: str) -> None:
+    from govstats.dataset.pipeline import process_file
+    from govstats.transform import narrative
+
+    result = process_file(PINGTAN / name, name)
+    assert result.report.format_version == codebook.FORMAT_2019
+    expected = narrative.withdrawals(result.report, proxy=True)
+    tables = result.tables
+    rates = metrics.report_rates(
+        tables["requests"], tables["review_litigation"], tables.get("narrative"), withdrawal_proxy=True
+    )
+    row = metrics.rate_row(rates, name, "withdrawal_rate")
+    assert expected.method == "proxy" and expected.value > 0
+    assert (row["numerator"], row["source"]) == (expected.value, "proxy")
+
+
+def test_the_proxy_is_the_single_other_row_of_a_one_row_report_else_3_other() -> None:
+    rows = [
+        ("old", "other", "other", 7),  # （六） printed as one row (format 2019)
+        ("old", "total_processed", "", 50),
+        ("new", "other_no_correction", "other", 1),
+        ("new", "other_unpaid_fee", "other", 2),
+        ("new", "other_other", "other", 3),
+        ("new", "total_processed", "", 60),
+    ]
+    requests = pd.DataFrame(rows, columns=["report_id", "row", "group", "value"]).assign(applicant="total")
+    cells = metrics.proxy_cells(requests)
+    assert dict(zip(cells["report_id"], cells["row"], strict=True)) == {"new": "other_other", "old": "other"}
+
+
+def test_odds_ratio_and_its_interval_bracket_the_ratio_of_the_odds() -> None:
+    result = metrics.compare_counts(156, 547, 14186, 33883)
+    odds = (156 / 391) / (14186 / (33883 - 14186))
+    assert result.odds_ratio == pytest.approx(odds)
+    assert result.or_low < odds < result.or_high
+
+
+def test_cramers_v_is_zero_for_identical_mixes_and_grows_with_the_difference() -> None:
+    same = metrics.mix_test(pd.Series({"a": 10, "b": 20}), pd.Series({"a": 20, "b": 40}))
+    apart = metrics.mix_test(pd.Series({"a": 30, "b": 0}), pd.Series({"a": 0, "b": 30}))
+    assert same.cramers_v == pytest.approx(0, abs=1e-9)
+    assert apart.cramers_v > 0.9
+
+
+def test_shanghai_2024_reconsideration_is_7_09_of_all_7_50_of_concluded_9_17_on_the_merits(
+    frames: dict[str, pd.DataFrame], rates: pd.DataFrame
+) -> None:
+    from govstats.analysis import rates as definitions
+
+    side = definitions.alternative_rates(frames["requests"], frames["review_litigation"], rates)
+    chosen = side[(side["report_id"] == SHANGHAI_2024) & (side["rate"] == "reconsideration_correction_rate")]
+    values = {row.basis: (row.numerator, row.denominator, round(row.value * 100, 2)) for row in chosen.itertuples()}
+    assert values == {"all": (123, 1736, 7.09), "concluded": (123, 1639, 7.50), "merits": (123, 1341, 9.17)}
+
+
+def test_shares_on_the_merits_leave_out_not_processed_and_other(frames: dict[str, pd.DataFrame], rates) -> None:
+    from govstats.analysis import rates as definitions
+
+    side = definitions.alternative_rates(frames["requests"], frames["review_litigation"], rates)
+    row = side[
+        (side["report_id"] == JINSHAN_2023) & (side["rate"] == "unavailable_share") & (side["basis"] == "merits")
+    ]
+    total = frames["requests"].query("report_id == @JINSHAN_2023 and applicant == 'total'")
+    merits = total[total["group"].isin(["granted", "partially_granted", "withheld", "unavailable"])]["value"].sum()
+    assert (row["numerator"].item(), row["denominator"].item()) == (156, merits)
+
+
+def test_docs_rates_md_is_rendered_from_the_rates_data() -> None:
+    from govstats.analysis import rates as definitions
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "rates.md"
+    assert docs.read_text(encoding="utf-8") == definitions.rates_markdown()
+
+
+def test_cannot_provide_is_broad_and_not_held_is_strict_in_both_languages() -> None:
+    from govstats.analysis import rates as definitions
+
+    assert definitions.label("unavailable_share", "en") == "Cannot provide (broad)"
+    assert definitions.label("unavailable_not_held_share", "en") == "Not held (strict)"
+    assert definitions.label("unavailable_share", "zh").startswith("无法提供")
+    assert definitions.label("unavailable_not_held_share", "zh").startswith("本机关不掌握")

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import tempfile
+import textwrap
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,7 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from .. import __version__, codebook
+from . import rates as rate_definitions
 
 # Fonts with simplified Chinese glyphs under open licences, best first. SimHei is deliberately absent: it is
 # proprietary, and matplotlib falls back to boxes for any glyph it lacks.
@@ -69,6 +71,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "above": ("高于", "above"),
     "below": ("低于", "below"),
     "tasks": ("任务数", "Tasks"),
+    "natural_person_share": ("自然人申请占比", "Natural persons' share of new requests"),
+    "breaks_identities": ("违反勾稽关系", "Breaks its own identities"),
+    "no_consistent_reading": ("无满足勾稽关系的读法", "No reading consistent with the identities"),
+    "contradicts_prose": ("正文与表格矛盾", "Contradicts its prose"),
+    "departs_from_form": ("偏离国家格式", "Departs from the national form"),
+    "source_table": ("表格读取", "Read from the table"),
+    "source_recovered": ("按勾稽关系恢复", "Recovered by the identities"),
+    "source_narrative": ("取自正文", "From the prose"),
+    "source_proxy": ("替代指标（上限）", "Proxy (upper bound)"),
+    "small_n": ("空心：n < {n}", "Hollow: n < {n}"),
+    "census": (
+        "每份报告为全年普查，区间反映比例的精度",
+        "Each report is a census of its year; intervals show precision",
+    ),
+    "year": ("年度", "Year"),
+    "fitted": ("拟合趋势（GEE，按单位聚类）", "Fitted trend (GEE, clustered by unit)"),
+    "reports_short": ("份", "reports"),
     "single_unit": ("单一单位", "Single unit"),
     "collective_unit": ("集合性单位（各部门、街镇等）", "Collective unit (各部门, 街镇 …)"),
     "whole_year": ("全年", "Whole year"),
@@ -92,7 +111,11 @@ def label(table: str, code: str, language: str = "zh") -> str:
 
 
 def rate_label(rate: str, language: str = "zh") -> str:
-    """Label of a rate of SPEC.md, composed from codebook labels where the codebook has them."""
+    """Label of a rate: from codebook/rates.csv where it is defined, else composed from codebook labels."""
+    try:
+        return rate_definitions.label(rate, language)
+    except KeyError:
+        pass
     if rate in TEXT:
         return text(rate, language)
     if rate.endswith("_correction_rate"):
@@ -137,12 +160,20 @@ def set_style(context: str = "notebook") -> str:
     mpl.rcParams["axes.unicode_minus"] = False  # CJK fonts have no U+2212 minus sign
     mpl.rcParams["svg.hashsalt"] = "govstats"  # stable SVG ids: same figure, same file
     mpl.rcParams["figure.dpi"] = 100
+    # TrueType (Type 42) fonts in PDF and PostScript: journals reject Type 3. SVG text is drawn as paths.
+    mpl.rcParams["pdf.fonttype"] = 42
+    mpl.rcParams["ps.fonttype"] = 42
     return font
 
 
-def report_labels(reports: pd.DataFrame) -> dict[str, str]:
-    """``report_id`` → "agency year". Agency names stay as printed in either language: they are proper names."""
-    names = reports["agency"].astype(str) + " " + reports["year"].astype(str)
+def report_labels(reports: pd.DataFrame, units: pd.DataFrame | None = None, language: str = "zh") -> dict[str, str]:
+    """``report_id`` → "unit year": the unit's English name with ``language="en"`` where the corpus manifest
+    gives one (``units``, see :func:`govstats.analysis.panel.unit_table`), else the name as printed."""
+    names = reports["agency"].astype(str)
+    if units is not None and len(units):
+        column = "unit_en" if language == "en" else "unit"
+        names = reports["report_id"].map(units.set_index("report_id")[column]).fillna(names).astype(str)
+    names = names + " " + reports["year"].astype(str)
     repeated = names.duplicated(keep=False)
     names = names.where(~repeated, names + " (" + reports["report_id"].astype(str) + ")")
     return dict(zip(reports["report_id"], names, strict=True))
@@ -157,29 +188,84 @@ def _percent_axis(ax: plt.Axes, axis: str = "x") -> None:
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
 
 
-def rate_plot(rates: pd.DataFrame, labels: Mapping[str, str], language: str = "zh") -> Figure:
-    """Each report's rate(s) as a point with its Wilson interval; one colour per rate."""
+SOURCE_MARKERS = {"table": "o", "recovered": "s", "narrative": "D", "proxy": "X"}
+SMALL_N = 10  # fewer requests or cases than this: the interval is wide, the point drawn hollow
+
+
+def rate_plot(
+    rates: pd.DataFrame, labels: Mapping[str, str], language: str = "zh", small_n: int = SMALL_N
+) -> Figure | None:
+    """Each report's rate(s) as a point with its Wilson interval and its n; one colour per rate.
+
+    The marker says where the numbers come from (table, recovered by the identities, prose, proxy); a report
+    with fewer than ``small_n`` cases is drawn hollow. The axis always spans 0–100%, so a report of n = 1 cannot
+    stretch it. None when no report has a value.
+    """
     data = rates[rates["value"].notna()].copy()
-    data["report"] = data["report_id"].map(labels)
+    if data.empty:
+        return None
+    data["report"] = data["report_id"].map(lambda r: labels.get(r, r))
     order = list(dict.fromkeys(data.sort_values("report")["report"]))
     rate_names = list(dict.fromkeys(data["rate"]))
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(order) * (1 + 0.4 * len(rate_names)) + 1.5), layout="constrained")
-    offsets = np.linspace(-0.15, 0.15, len(rate_names)) if len(rate_names) > 1 else [0.0]
-    for (rate, offset), colour in zip(zip(rate_names, offsets, strict=True), sns.color_palette(), strict=False):
+    row = 0.4 if any(len(name) > 34 for name in order) else 0.3  # two-line labels need the room
+    fig, ax = plt.subplots(figsize=(9, row * len(order) * (1 + 0.3 * len(rate_names)) + 2), layout="constrained")
+    offsets = np.linspace(-0.2, 0.2, len(rate_names)) if len(rate_names) > 1 else [0.0]
+    for rate, offset, colour in zip(rate_names, offsets, sns.color_palette(n_colors=len(rate_names)), strict=True):
         part = data[data["rate"] == rate]
         y = np.array([order.index(r) for r in part["report"]]) + offset
         x = part["value"].to_numpy(float)
-        err = np.vstack([x - part["ci_low"].to_numpy(float), part["ci_high"].to_numpy(float) - x])
-        ax.errorbar(x, y, xerr=err, fmt="o", capsize=3, color=colour, label=rate_label(rate, language))
-    ax.set_yticks(range(len(order)), order)
+        # Wilson bounds can sit a rounding error inside a 0% or 100% rate: clip the bars at zero length.
+        err = np.clip(np.vstack([x - part["ci_low"].to_numpy(float), part["ci_high"].to_numpy(float) - x]), 0, None)
+        ax.errorbar(x, y, xerr=err, fmt="none", ecolor=colour, capsize=2, linewidth=1)
+        for source, marker in SOURCE_MARKERS.items():
+            chosen = (part["source"] == source).to_numpy()
+            small = (part["denominator"] < small_n).to_numpy(bool)
+            for mask, face in ((chosen & ~small, colour), (chosen & small, "white")):
+                if mask.any():
+                    ax.scatter(x[mask], y[mask], marker=marker, color=face, edgecolors=colour, zorder=3, s=30)
+        for _xi, yi, n in zip(x, y, part["denominator"], strict=True):
+            ax.annotate(
+                f"n={n}",
+                (1.0, yi),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                annotation_clip=False,
+                color=colour,
+            )
+    # Long English unit names wrap onto two lines rather than squeezing the axes.
+    ax.set_yticks(
+        range(len(order)), [textwrap.fill(name, 34) for name in order], fontsize=8 if len(order) > 20 else None
+    )
     ax.invert_yaxis()
-    ax.set_xlim(0, min(1, float(data["ci_high"].max()) + 0.05))
+    ax.set_xlim(0, 1)
     ax.set_xlabel(f"{text('share', language)} ({text('interval', language)})")
     _percent_axis(ax)
-    if len(rate_names) > 1:  # below the axes: long rate names would squeeze the plot if placed beside it
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.3 / len(order)), ncol=2, frameon=False)
-    else:
-        ax.set_title(rate_label(rate_names[0], language))
+    handles = [
+        mpl.lines.Line2D([], [], color=c, marker="o", linestyle="", label=rate_label(r, language))
+        for r, c in zip(rate_names, sns.color_palette(n_colors=len(rate_names)), strict=True)
+    ]
+    handles += [
+        mpl.lines.Line2D([], [], color="grey", marker=m, linestyle="", label=text(f"source_{s}", language))
+        for s, m in SOURCE_MARKERS.items()
+        if (data["source"] == s).any() and set(data["source"]) != {"table"}
+    ]
+    if (data["denominator"] < small_n).any():
+        handles.append(
+            mpl.lines.Line2D(
+                [],
+                [],
+                color="grey",
+                marker="o",
+                markerfacecolor="white",
+                linestyle="",
+                label=text("small_n", language).format(n=small_n),
+            )
+        )
+    # Below the figure, laid out by constrained layout: never over the points, never cut off.
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False, fontsize="small")
+    fig.suptitle(text("census", language), fontsize="small")
     return fig
 
 
@@ -201,9 +287,11 @@ def stacked_plot(
     data = data.loc[:, data.sum() > 0]
     if normalize:
         data = data.div(data.sum(axis=1).replace(0, np.nan), axis=0)
-    data.index = [labels.get(i, i) for i in data.index]
+    data.index = [textwrap.fill(str(labels.get(i, i)), 34) for i in data.index]
     names = [label(table, c, language) if table else text(c, language) for c in data.columns]
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(data) + 1.8), layout="constrained")
+    row = 0.45 if any("\n" in name for name in data.index) else 0.3  # two-line labels need the room
+    fig, ax = plt.subplots(figsize=(9, row * len(data) + 2.5), layout="constrained")
+    ax.margins(y=0.01)
     left = np.zeros(len(data))
     for column, name, colour in zip(data.columns, names, sns.color_palette(n_colors=len(names)), strict=True):
         ax.barh(data.index, data[column], left=left, label=name, color=colour)
@@ -212,7 +300,7 @@ def stacked_plot(
     ax.set_xlabel(text("share" if normalize else "count", language))
     if normalize:
         _percent_axis(ax)
-    _legend_outside(ax)
+    fig.legend(loc="outside lower center", ncol=3, frameon=False, fontsize="small")
     if title:
         ax.set_title(title)
     return fig
@@ -234,8 +322,9 @@ def funnel_plot(
         ax.plot(part["volume"], part["lower"], style, color="grey")
     ax.axhline(target, color="black", linewidth=1, label=f"{text('pooled', language)} {target:.2%}")
     sns.scatterplot(data=points, x="denominator", y="value", ax=ax, s=60, color=sns.color_palette()[0], zorder=3)
-    # Reports of similar volume sit side by side: alternate their labels above and below the point.
-    for i, (_, row) in enumerate(points.sort_values("denominator").iterrows()):
+    # Only reports outside the limits are named (alternately above and below), so labels cannot crowd the plot.
+    outside = points[points["position"] != "within"] if "position" in points else points
+    for i, (_, row) in enumerate(outside.sort_values("denominator").iterrows()):
         name = labels.get(row["report_id"], row["report_id"])
         offset = (6, 6) if i % 2 == 0 else (6, -16)
         ax.annotate(
@@ -265,9 +354,12 @@ def export_figure(
     notebook: str,
     parameters: Mapping[str, object] | None = None,
     out_dir: str | Path = "reports/figures",
+    record: Mapping[str, object] | None = None,
 ) -> dict:
     """Write ``name``.png (300 dpi), .svg, .pdf and .csv (the data) and record the figure in figures.json.
 
+    ``record`` is the run's provenance (:func:`govstats.analysis.results.provenance`: parameters, git commit,
+    sha256 of the input dataset, govstats version, rebuild command); ``figure_data_sha256`` hashes the CSV.
     figures.json is keyed by figure name with sorted keys, so re-running a notebook changes only the date.
     """
     out = Path(out_dir)
@@ -278,18 +370,63 @@ def export_figure(
     metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}
     for fmt in FIGURE_FORMATS:
         fig.savefig(out / f"{name}.{fmt}", dpi=300, metadata=metadata[fmt])
+    plt.close(fig)
     entry = {
         "files": {fmt: f"{name}.{fmt}" for fmt in (*FIGURE_FORMATS, "csv")},
         "caption": caption,
         "notebook": notebook,
         "parameters": json.loads(json.dumps(dict(parameters or {}), default=str)),
-        "data_sha256": hashlib.sha256(table).hexdigest(),
+        "figure_data_sha256": hashlib.sha256(table).hexdigest(),
         "govstats_version": __version__,
         "date": date.today().isoformat(),
     }
+    entry |= {key: value for key, value in (record or {}).items() if key not in entry}
     index_path = out / INDEX_NAME
     index = json.loads(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
     index[name] = entry
     text_ = json.dumps(index, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     _atomic_write(index_path, text_.encode("utf-8"))
     return entry
+
+
+def trend_plot(yearly: pd.DataFrame, rate: str, language: str = "zh", fitted: pd.DataFrame | None = None) -> Figure:
+    """The panel's pooled rate per year with its Wilson interval, the reports and cases behind each year."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    years = yearly["year"].astype(int).to_numpy()
+    value = yearly["value"].to_numpy(float)
+    err = np.clip(
+        np.vstack([value - yearly["ci_low"].to_numpy(float), yearly["ci_high"].to_numpy(float) - value]), 0, None
+    )
+    ax.errorbar(years, value, yerr=err, fmt="o", capsize=3, label=text("pooled", language))
+    for year, v, n, reports in zip(years, value, yearly["denominator"], yearly["reports"], strict=True):
+        ax.annotate(
+            f"n={n}\n{reports} {text('reports_short', language)}",
+            (year, v),
+            xytext=(6, 0),
+            textcoords="offset points",
+            fontsize=7,
+            va="center",
+        )
+    if fitted is not None and len(fitted):
+        ax.plot(fitted["year"], fitted["value"], "--", color="grey", label=text("fitted", language))
+    ax.set_ylim(0, 1)
+    ax.set_xticks(years)
+    ax.set_xmargin(0.12)
+    ax.set(xlabel=text("year", language), ylabel=rate_label(rate, language))
+    _percent_axis(ax, "y")
+    ax.legend(loc="upper left", frameon=False, fontsize="small")
+    return fig
+
+
+def volume_plot(volumes: pd.DataFrame, language: str = "zh") -> Figure:
+    """Proactive-disclosure volumes: one dot per report and item on a log axis (no bars: a bar on a log axis
+    has no zero to start from)."""
+    data = volumes.assign(
+        item_label=volumes["item"].map(lambda code: label("proactive_item", code, language)),
+        source=volumes["method"].map(lambda method: text(f"source_{method}", language)),
+    )
+    fig, ax = plt.subplots(figsize=(9, 0.5 * data["item_label"].nunique() + 2), layout="constrained")
+    sns.stripplot(data, x="value", y="item_label", hue="source", ax=ax, jitter=0.2, size=5, log_scale=True)
+    ax.set(xlabel=text("count", language), ylabel="")
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1), frameon=False, title=None)
+    return fig

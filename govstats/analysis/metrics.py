@@ -16,30 +16,31 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
 
 from ..codebook import DISPOSITION_GROUPS
+from . import rates as definitions
 
-# Shares of total_processed: (column of ``requests`` to match, the codes that form the numerator).
+# Shares of total_processed, from codebook/rates.csv: (column of ``requests`` to match, the numerator's codes).
 SHARES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "disclosed_share": ("group", ("granted", "partially_granted")),
-    "withheld_share": ("group", ("withheld",)),
-    "unavailable_share": ("group", ("unavailable",)),
-    "unavailable_not_held_share": ("row", ("unavailable_not_held",)),
-    "not_processed_share": ("group", ("not_processed",)),
-    "other_share": ("group", ("other",)),
+    d.rate: (d.numerator_column, d.numerator_codes)
+    for d in definitions.definitions()
+    if d.primary and d.numerator_table == "requests"
 }
 WITHDRAWAL_RATE = "withdrawal_rate"
 RECONSIDERATION_CORRECTION_RATE = "reconsideration_correction_rate"
 LITIGATION_CORRECTION_RATE = "litigation_correction_rate"
-RATES = (*SHARES, WITHDRAWAL_RATE, RECONSIDERATION_CORRECTION_RATE, LITIGATION_CORRECTION_RATE)
+RATES = definitions.rate_names()
 
-LITIGATION = ("litigation_direct", "litigation_after_reconsideration")
+LITIGATION = definitions.primary(LITIGATION_CORRECTION_RATE).proceedings
 # Section 四 rates: (proceedings, narrative key of the corrected cases, narrative key of all cases).
 CORRECTIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    RECONSIDERATION_CORRECTION_RATE: (("reconsideration",), "reconsideration_corrected", "reconsideration_cases"),
+    RECONSIDERATION_CORRECTION_RATE: (
+        definitions.primary(RECONSIDERATION_CORRECTION_RATE).proceedings,
+        "reconsideration_corrected",
+        "reconsideration_cases",
+    ),
     LITIGATION_CORRECTION_RATE: (LITIGATION, "litigation_corrected", "litigation_cases"),
 }
 
@@ -102,11 +103,21 @@ def _withdrawal_counts(
 ) -> pd.DataFrame:
     counts = _narrative_counts(narrative, "withdrawn", ids)
     if proxy:
-        # 3.其他 holds withdrawals and anything else: an upper bound, used only where the prose is silent.
-        cells = requests[(requests["row"] == "other_other") & (requests["applicant"] == "total")]
+        # The row of （六） holding withdrawals and anything else: an upper bound, used only where the prose is silent.
+        cells = proxy_cells(requests)
         fallback = _count(cells.assign(method="proxy"), ids)
         counts = counts.where(counts["count"].notna(), fallback)
     return counts
+
+
+def proxy_cells(requests: pd.DataFrame) -> pd.DataFrame:
+    """Per report, the total-column cell of the row that holds withdrawals: the report's single row of the
+    ``other`` group (（六） printed as one row: format 2019, or a 2021 report printing it so), else 3.其他."""
+    totals = requests[(requests["applicant"] == "total") & (requests["group"] == "other")]
+    rows_per_report = totals.groupby("report_id")["row"].transform("nunique")
+    single = totals[rows_per_report == 1]
+    three = totals[(rows_per_report > 1) & (totals["row"] == "other_other")]
+    return pd.concat([single, three]).sort_values("report_id", kind="stable")
 
 
 def _correction_counts(
@@ -139,8 +150,9 @@ def report_rates(
     """Every rate of SPEC.md for every report: numerator, denominator, value, Wilson interval and source.
 
     ``applicant`` other than ``total`` gives the disposition shares of one applicant column only (withdrawals
-    and section 四 are printed for all applicants together). ``withdrawal_proxy`` uses 3.其他 (``other_other``)
-    where the prose gives no withdrawal count, with ``source = "proxy"``.
+    and section 四 are printed for all applicants together). ``withdrawal_proxy`` uses the row of （六） that holds
+    withdrawals (:func:`proxy_cells`: 3.其他, or the one-row （六）) where the prose gives no withdrawal count,
+    with ``source = "proxy"``.
     """
     frames = [_share_counts(requests, applicant)]
     if applicant == "total":
@@ -241,6 +253,9 @@ class Comparison:
     z: float
     p_value: float
     alpha: float
+    odds_ratio: float = float("nan")
+    or_low: float = float("nan")
+    or_high: float = float("nan")
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([asdict(self)])
@@ -263,6 +278,7 @@ def compare_counts(
         raise ValueError(f"{rate}: a denominator is zero ({nobs})")
     low, high = confint_proportions_2indep(counts[0], nobs[0], counts[1], nobs[1], compare="diff", alpha=alpha)
     z, p_value = proportions_ztest(counts, nobs)
+    odds, or_low, or_high = odds_ratio(counts[0], nobs[0], counts[1], nobs[1], alpha=alpha)
     return Comparison(
         rate=rate,
         label_a=labels[0],
@@ -279,7 +295,20 @@ def compare_counts(
         z=float(z),
         p_value=float(p_value),
         alpha=alpha,
+        odds_ratio=odds,
+        or_low=or_low,
+        or_high=or_high,
     )
+
+
+def odds_ratio(count_a: int, nobs_a: int, count_b: int, nobs_b: int, alpha: float = 0.05) -> tuple[float, ...]:
+    """Odds ratio (a against b) with Woolf's logit interval; 0.5 is added to every cell when one is empty."""
+    cells = np.array([count_a, nobs_a - count_a, count_b, nobs_b - count_b], dtype=float)
+    if (cells == 0).any():
+        cells += 0.5  # Haldane-Anscombe: an empty cell would make the ratio 0 or infinite
+    log_or = np.log(cells[0] * cells[3] / (cells[1] * cells[2]))
+    half = stats.norm.ppf(1 - alpha / 2) * np.sqrt((1 / cells).sum())
+    return float(np.exp(log_or)), float(np.exp(log_or - half)), float(np.exp(log_or + half))
 
 
 def compare_reports(rates: pd.DataFrame, rate: str, a: str, b: str, alpha: float = 0.05) -> Comparison:
@@ -358,6 +387,7 @@ class ChiSquare:
     p_value: float
     table: pd.DataFrame
     min_expected: float
+    cramers_v: float = float("nan")
 
 
 def mix_test(a: pd.Series, b: pd.Series, labels: tuple[str, str] = ("a", "b")) -> ChiSquare:
@@ -367,7 +397,9 @@ def mix_test(a: pd.Series, b: pd.Series, labels: tuple[str, str] = ("a", "b")) -
         raise ValueError("a disposition count is missing; the mix cannot be tested")
     table = table.loc[:, table.sum() > 0]  # a group empty on both sides carries no information
     chi2, p_value, dof, expected = stats.chi2_contingency(table.to_numpy())
-    return ChiSquare(float(chi2), int(dof), float(p_value), table.astype(int), float(expected.min()))
+    # Cramér's V: the effect size of the chi-square, 0 (same mix) to 1, whatever the number of requests.
+    v = float(np.sqrt(chi2 / (table.to_numpy().sum() * max(1, min(table.shape) - 1))))
+    return ChiSquare(float(chi2), int(dof), float(p_value), table.astype(int), float(expected.min()), v)
 
 
 def member_versus_rest_mix(mix: pd.DataFrame, reports: pd.DataFrame, member: str, aggregate: str) -> ChiSquare:
@@ -398,6 +430,8 @@ def rate_glm(rates: pd.DataFrame, reports: pd.DataFrame, rate: str, *, min_repor
     (quasi-binomial) rather than fixed at 1. Fewer than ``min_reports`` reports, or neither level nor year
     varying, gives ``fitted=False`` with the reason.
     """
+    import statsmodels.api as sm  # here, not at import: a notebook that fits no model starts faster
+
     data = rates[(rates["rate"] == rate) & (rates["applicant"] == "total")].merge(
         reports[["report_id", "level", "year"]], on="report_id"
     )

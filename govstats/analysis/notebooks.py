@@ -1,15 +1,17 @@
 """The curated notebooks: running them with papermill, and what they share (loading, comparisons, wording).
 
-``run_all`` executes every ``NN_*.ipynb`` of ``notebooks/`` into ``reports/notebooks/``; a failing cell raises
+``run_all`` executes the ``NN_*.ipynb`` of ``notebooks/`` into ``reports/notebooks/``; a failing cell raises
 :class:`NotebookError` naming the notebook and the cell. The helpers below keep each notebook a short study:
 the computations live in :mod:`govstats.metrics`, the figures in :mod:`govstats.figures`.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from ..dataset.load import load_dataset
 from ..dataset.tidy import select_documents
 from . import metrics
 from .figures import STATUSES, rate_label
+from .results import DEFAULT_OUTPUT, project_root
 
 KERNEL_NAME = "python3"
 NARRATIVE_COLUMNS = ["report_id", "key", "value", "unit", "sentence", "location", "method"]
@@ -31,9 +34,38 @@ class NotebookError(RuntimeError):
 # ---------------------------------------------------------------------------------------------------- running
 
 
-def notebook_paths(notebooks_dir: str | Path = "notebooks") -> list[Path]:
-    """The curated notebooks (``NN_name.ipynb``), in their numbered order."""
-    return sorted(p for p in Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb"))
+def notebook_paths(notebooks_dir: str | Path = "notebooks", names: Sequence[str] = ()) -> list[Path]:
+    """The curated notebooks (``NN_name.ipynb``), in their numbered order; ``names`` selects some of them
+    (``01_withdrawals``, ``01_withdrawals.ipynb`` or ``01``). An unknown name is an error."""
+    paths = sorted(p for p in Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb"))
+    if not names:
+        return paths
+    chosen = []
+    for name in names:
+        stem = Path(name).name.removesuffix(".ipynb")
+        found = [p for p in paths if p.stem == stem or p.stem.split("_", 1)[0] == stem]
+        if len(found) != 1:
+            known = ", ".join(p.stem for p in paths)
+            raise NotebookError(f"no single notebook named {name!r} in {notebooks_dir} (known: {known})")
+        chosen += [p for p in found if p not in chosen]
+    return sorted(chosen)
+
+
+def notebook_parameters(path: Path) -> dict[str, object]:
+    """The parameters a notebook declares (its ``parameters`` cell), with their defaults."""
+    import papermill
+
+    return {name: spec["default"] for name, spec in papermill.inspect_notebook(str(path)).items()}
+
+
+def run_folder(parameters: Mapping[str, object], root: str | Path = DEFAULT_OUTPUT) -> Path:
+    """Where a run writes when no ``--out`` is given: ``reports/`` for the default run (the cited set), and a
+    folder of its own, ``reports/runs/<parameters>``, for any other parameters, so the cited set is never
+    overwritten."""
+    if not parameters:
+        return Path(root)
+    slug = "_".join(f"{k}-{json.dumps(v, ensure_ascii=False, sort_keys=True)}" for k, v in sorted(parameters.items()))
+    return Path(root) / "runs" / re.sub(r"[^\w.-]+", "", slug.replace(", ", "-").replace(",", "-"))[:120]
 
 
 def kernel_name(name: str = KERNEL_NAME) -> str:
@@ -66,7 +98,15 @@ def run_notebook(path: Path, out_dir: Path, parameters: Mapping[str, object], ke
     output = out_dir / path.name
     try:
         papermill.execute_notebook(
-            str(path), str(output), parameters=dict(parameters), kernel_name=kernel, progress_bar=False, cwd=str(cwd)
+            str(path),
+            str(output),
+            parameters=dict(parameters),
+            kernel_name=kernel,
+            progress_bar=False,
+            cwd=str(cwd),
+            # The kernel's own log (plain TCP on localhost at start, the interrupt papermill sends at shutdown) is
+            # noise for a batch run; a failing cell still fails the run, through its error output.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except PapermillExecutionError as error:
         raise NotebookError(
@@ -78,27 +118,46 @@ def run_notebook(path: Path, out_dir: Path, parameters: Mapping[str, object], ke
 
 def run_all(
     notebooks_dir: str | Path = "notebooks",
-    out_dir: str | Path = "reports/notebooks",
+    out: str | Path | None = None,
     parameters: Mapping[str, object] | None = None,
     *,
+    names: Sequence[str] = (),
     cwd: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
-    """Execute every curated notebook with papermill; returns seconds per notebook.
+    """Execute the curated notebooks (all, or ``names``) with papermill; returns seconds per notebook.
 
-    ``parameters`` override each notebook's ``parameters`` cell (corpus, years, agencies, language, output);
-    relative paths are taken from ``cwd`` (default: the current directory, the project root under ``make``).
+    Everything goes under ``out`` (default :func:`run_folder`): executed notebooks in ``out/notebooks``,
+    figures in ``out/figures``, results in ``out/results`` (the notebooks' ``output`` parameter is ``out``).
+    ``parameters`` override the notebooks' ``parameters`` cells; one that no selected notebook declares is an
+    error (a typo must not run silently); each notebook gets the ones it declares. Relative paths are taken
+    from ``cwd`` (default: the repository root).
     """
-    paths = notebook_paths(notebooks_dir)
+    parameters = dict(parameters or {})
+    paths = notebook_paths(notebooks_dir, names)
     if not paths:
         raise FileNotFoundError(f"{notebooks_dir}: no NN_*.ipynb notebooks")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    declared = {path: notebook_parameters(path) for path in paths}
+    unknown = sorted(set(parameters) - set().union(*declared.values()))
+    if unknown:
+        known = ", ".join(sorted(set().union(*declared.values())))
+        raise NotebookError(f"unknown parameter(s) {', '.join(unknown)}; the notebooks take: {known}")
+    root = Path(cwd).resolve() if cwd else project_root(notebooks_dir)
+    out_root = Path(out) if out is not None else run_folder({k: v for k, v in parameters.items() if k != "output"})
+    out_root = out_root if out_root.is_absolute() else root / out_root
+    executed = out_root / "notebooks"
+    executed.mkdir(parents=True, exist_ok=True)
     kernel = kernel_name()
     timings = {}
-    for path in paths:
+    for i, path in enumerate(paths, 1):
+        chosen = {k: v for k, v in parameters.items() if k in declared[path]}
+        if "output" in declared[path]:
+            chosen.setdefault("output", str(out_root))
         start = time.perf_counter()
-        run_notebook(path, out, parameters or {}, kernel, Path(cwd or Path.cwd()).resolve())
+        run_notebook(path, executed, chosen, kernel, root)
         timings[path.name] = time.perf_counter() - start
+        if progress is not None:
+            progress(f"[{i}/{len(paths)}] {path.name}: {timings[path.name]:.1f} s → {executed / path.name}")
     return timings
 
 
@@ -184,8 +243,11 @@ def describe_rate(row: pd.Series, labels: Mapping[str, str] | None = None) -> st
     return f"{name}: {percent(row['value'])} ({row['numerator']} of {row['denominator']}; {interval}{source})"
 
 
-def describe_comparison(result: metrics.Comparison, labels: Mapping[str, str] | None = None) -> str:
-    """A two-proportion comparison in words, with the difference, its interval and the z-test's p-value."""
+def describe_comparison(
+    result: metrics.Comparison, labels: Mapping[str, str] | None = None, p_adjusted: float | None = None
+) -> str:
+    """A two-proportion comparison in words: the difference and the odds ratio with their intervals, the
+    z-test's p-value and, among several comparisons, the Holm-adjusted one."""
     labels = labels or {}
 
     def name(side: str) -> str:
@@ -196,7 +258,9 @@ def describe_comparison(result: metrics.Comparison, labels: Mapping[str, str] | 
         f"{name(result.label_a)} {percent(result.value_a)} ({result.count_a}/{result.nobs_a}) versus "
         f"{name(result.label_b)} {percent(result.value_b)} ({result.count_b}/{result.nobs_b}): difference "
         f"{result.difference * 100:+.2f} percentage points ({level} CI {result.ci_low * 100:+.2f} to "
-        f"{result.ci_high * 100:+.2f}), z = {result.z:.2f}, p {format_p(result.p_value)}"
+        f"{result.ci_high * 100:+.2f}), odds ratio {result.odds_ratio:.2f} ({level} CI {result.or_low:.2f} to "
+        f"{result.or_high:.2f}), z = {result.z:.2f}, p {format_p(result.p_value)}"
+        + ("" if p_adjusted is None else f", Holm-adjusted p {format_p(p_adjusted)}")
     )
 
 
@@ -234,32 +298,32 @@ class FairComparison:
     mix_test: metrics.ChiSquare | None = None
     reason: str = ""
 
-    def describe(self, labels: Mapping[str, str], mix: bool = True) -> str:
+    def describe(self, labels: Mapping[str, str], mix: bool = True, p_adjusted: float | None = None) -> str:
         """The comparison in words (Markdown)."""
-        head = f"{self.member} against the rest of {self.aggregate} ({self.aggregate} minus {self.member}), {self.year}"
+        member, aggregate = (labels.get(x, x) for x in (self.member, self.aggregate))
+        head = f"{member} against the rest of {aggregate} ({aggregate} minus {member}), {self.year}"
         if self.rate_test is None:
             return f"{head}: not possible on this corpus ({self.reason})."
-        text = f"{head}, {rate_label(self.rate, 'en').lower()}: {describe_comparison(self.rate_test, labels)}."
+        words = describe_comparison(self.rate_test, labels, p_adjusted)
+        text = f"{head}, {rate_label(self.rate, 'en').lower()}: {words}."
         if mix and self.mix_test is not None:
             m = self.mix_test
             text += (
                 f" Whole disposition mix: chi-square = {m.chi2:.1f}, {m.dof} degrees of freedom, "
-                f"p {format_p(m.p_value)} (smallest expected count {m.min_expected:.1f})."
+                f"p {format_p(m.p_value)}, Cramér's V = {m.cramers_v:.3f} (smallest expected count "
+                f"{m.min_expected:.1f})."
             )
         return text
 
 
-def fair_comparison(
-    data: Corpus, rates: pd.DataFrame, member: str, aggregate: str, year: int, rate: str
-) -> FairComparison:
-    """Member versus the rest of its aggregate in one year (rate and disposition mix), if the corpus allows."""
-    result = FairComparison(member, aggregate, year, rate)
+def fair_comparison(data: Corpus, rates: pd.DataFrame, member_id: str, aggregate_id: str, rate: str) -> FairComparison:
+    """A member report against the rest of its aggregate report (same year): rate and disposition mix."""
+    year = int(data.reports.set_index("report_id").loc[member_id, "year"])
+    result = FairComparison(member_id, aggregate_id, year, rate)
     try:
-        member_id = metrics.find_report(data.reports, member, year)
-        aggregate_id = metrics.find_report(data.reports, aggregate, year)
         for report_id in (member_id, aggregate_id):
             if pd.isna(metrics.rate_row(rates, report_id, rate)["value"]):
-                raise ValueError(f"the {rate} of {data.labels[report_id]} is missing")
+                raise ValueError(f"the {rate} of {data.labels.get(report_id, report_id)} is missing")
         result.rate_test = metrics.member_versus_rest(rates, data.reports, member_id, aggregate_id, rate)
         mix = metrics.disposition_mix(data.requests)
         result.mix_test = metrics.member_versus_rest_mix(mix, data.reports, member_id, aggregate_id)
@@ -268,11 +332,63 @@ def fair_comparison(
     return result
 
 
-def mix_with_rest(data: Corpus, fair: FairComparison | None = None) -> pd.DataFrame:
-    """Disposition counts per report, plus the rest of the aggregate when a fair comparison was made; index by label."""
-    mix = metrics.disposition_mix(data.requests)
-    if fair is not None and fair.mix_test is not None:
-        mix = pd.concat([mix, fair.mix_test.table.iloc[1:].astype("Int64")])
+def fair_comparisons(data: Corpus, rates: pd.DataFrame, rate: str) -> list[FairComparison]:
+    """Every member/aggregate pair of the corpus (``metrics.nesting``: same year), each against the rest."""
+    pairs = metrics.nesting(data.reports)
+    return [fair_comparison(data, rates, m, a, rate) for m, a in zip(pairs["member"], pairs["aggregate"], strict=True)]
+
+
+def describe_fair(comparisons: Sequence[FairComparison], labels: Mapping[str, str], mix: bool = True) -> str:
+    """Every fair comparison in words, with Holm-adjusted p-values across those that could be made."""
+    if not comparisons:
+        return (
+            "No member/aggregate pair in this corpus (a report of a unit whose aggregate report of the same "
+            "year is also in the corpus), so no member can be compared with the rest of its aggregate."
+        )
+    from .panel import adjust
+
+    made = [c for c in comparisons if c.rate_test is not None]
+    adjusted = dict(zip(map(id, made), adjust([c.rate_test.p_value for c in made]), strict=True))
+    lines = [c.describe(labels, mix, adjusted.get(id(c)) if len(made) > 1 else None) for c in comparisons]
+    return bullet_list(lines)
+
+
+def describe_changes(changes: Sequence[metrics.Comparison], labels: Mapping[str, str]) -> str:
+    """Year-over-year comparisons in words, Holm-adjusted across them."""
+    from .panel import adjust
+
+    adjusted = adjust([c.p_value for c in changes]) if len(changes) > 1 else [None] * len(changes)
+    return bullet_list([describe_comparison(c, labels, p) for c, p in zip(changes, adjusted, strict=True)])
+
+
+def not_computable(rates: pd.DataFrame, labels: Mapping[str, str], limit: int = 8) -> str:
+    """Why a rate is missing where it is: no cases at all (denominator 0), or a count not printed or unreadable."""
+    zero = rates[rates["denominator"].eq(0).fillna(False)]
+    unknown = rates[rates["numerator"].isna() | rates["denominator"].isna()]
+    parts = []
+    for frame, why in ((zero, "no cases (denominator 0)"), (unknown, "a count not printed or not readable")):
+        if len(frame):
+            names = [labels.get(r, r) for r in frame["report_id"]]
+            shown = ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
+            parts.append(f"{len(frame)} report(s) have no value — {why}: {shown}")
+    return "; ".join(parts) + "." if parts else "Every report of the selection has a value."
+
+
+def defined(rates: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a rates frame that have a value."""
+    return rates[rates["value"].notna()].reset_index(drop=True)
+
+
+def mix_with_rest(data: Corpus, fairs: Sequence[FairComparison] = ()) -> pd.DataFrame:
+    """Disposition counts of the reports compared fairly and the rest of their aggregates (all reports with a
+    complete mix when no comparison was made), one row per label."""
+    mix = metrics.disposition_mix(data.requests).dropna()
+    made = [f for f in fairs if f.mix_test is not None]
+    if made:
+        rows = [mix.loc[[f.member, f.aggregate]] for f in made]
+        rows += [f.mix_test.table.iloc[1:].astype("Int64") for f in made]
+        mix = pd.concat(rows)
+        mix = mix[~mix.index.duplicated()]
     return mix.rename(index=lambda side: side_label(side, data.labels)).rename_axis("report")
 
 
@@ -337,3 +453,100 @@ def check_summary(checks: pd.DataFrame) -> pd.DataFrame:
     outcome = checks["passed"].map({True: "passed", False: "failed"}).fillna("not evaluable")
     table = checks.assign(outcome=outcome).groupby(["check", "outcome"]).size().unstack("outcome", fill_value=0)
     return table.reindex(columns=["passed", "failed", "not evaluable"], fill_value=0)
+
+
+def basis_table(side: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """Rates on each basis side by side (``rates.alternative_rates``): one row per report and rate, one column per
+    basis, each cell "numerator/denominator = percent" (empty where that basis cannot be formed)."""
+    shown = side[side["numerator"].notna() & side["denominator"].notna()]
+    if shown.empty:
+        return pd.DataFrame(columns=["report", "rate"])
+    cells = shown.assign(
+        report=shown["report_id"].map(lambda r: labels.get(r, r)),
+        cell=[
+            f"{n}/{d} = {percent(v)}"
+            for n, d, v in zip(shown["numerator"], shown["denominator"], shown["value"], strict=True)
+        ],
+    )
+    table = cells.pivot_table(index=["report", "rate"], columns="basis", values="cell", aggfunc="first", sort=False)
+    return table.reset_index().rename_axis(columns=None)
+
+
+# ---------------------------------------------------------------------------------------------------- panel
+
+
+def describe_trend(fit, table: pd.DataFrame) -> str:
+    """A trend model in words: odds ratio per year with its interval (clustered by unit), or why not fitted."""
+    name = rate_label(fit.rate, "en")
+    if not fit.fitted:
+        return f"{name}: not fitted — {fit.reason}."
+    rows = table[(table["rate"] == fit.rate) & (table["term"] == "year")].set_index("method")
+    gee, quasi = rows.loc["GEE, clustered by unit"], rows.loc["quasi-binomial"]
+    return (
+        f"{name}: odds ratio per year {gee['odds_ratio']:.3f} (95% CI {gee['ci_low']:.3f}–{gee['ci_high']:.3f}, "
+        f"p {format_p(gee['p_value'])}, Holm {format_p(gee['p_holm'])}); quasi-binomial {quasi['odds_ratio']:.3f} "
+        f"({quasi['ci_low']:.3f}–{quasi['ci_high']:.3f}); {fit.n_reports} reports of {fit.n_units} units, "
+        f"{fit.n_cases} cases; " + "; ".join(fit.notes)
+    )
+
+
+def fitted_curve(fit, yearly: pd.DataFrame) -> pd.DataFrame | None:
+    """The fitted trend (GEE) as a rate per year, at the panel's pooled level of the first year; None if not fitted."""
+    if not fit.fitted or yearly.empty:
+        return None
+    import numpy as np
+
+    row = fit.estimates[(fit.estimates["term"] == "year") & fit.estimates["method"].str.startswith("GEE")].iloc[0]
+    pooled = float(yearly["numerator"].sum() / yearly["denominator"].sum())
+    years = yearly["year"].astype(float).to_numpy()
+    centre = np.average(years, weights=yearly["denominator"].astype(float))
+    logit = np.log(pooled / (1 - pooled)) if 0 < pooled < 1 else 0.0
+    values = 1 / (1 + np.exp(-(logit + np.log(row["odds_ratio"]) * (years - centre))))
+    return pd.DataFrame({"year": years, "value": values})
+
+
+def describe_unit_differences(table: pd.DataFrame, rate: str, units: pd.DataFrame, language: str = "zh") -> str:
+    """Units against the rest of the panel in words: those whose difference survives Holm's correction."""
+    if table.empty:
+        return f"No unit of the panel has a {rate_label(rate, 'en').lower()} to compare (too few readable reports)."
+    names = dict(zip(units["unit"], units["unit_en" if language == "en" else "unit"], strict=False))
+    hits = table[table["p_holm"] < 0.05]
+    lines = [
+        f"{names.get(r.unit, r.unit)}: {percent(r.value)} of {r.nobs} against {percent(r.rest)} in the rest, "
+        f"odds ratio {r.odds_ratio:.2f} (95% CI {r.or_low:.2f}–{r.or_high:.2f}), Holm p {format_p(r.p_holm)}"
+        for r in hits.itertuples()
+    ]
+    head = (
+        f"{len(table)} units compared with the rest of the panel on {rate_label(rate, 'en').lower()}; "
+        f"{len(hits)} differ after Holm's correction"
+    )
+    return head + (":\n\n" + bullet_list(lines) if lines else ".")
+
+
+# ------------------------------------------------------------------------------------------------ reliability
+
+
+def reliability_gaps(overall: pd.DataFrame) -> str:
+    """What the reliability shares cannot say on this corpus."""
+    from .reliability import KIND_TEXT, KINDS
+
+    missing = [KIND_TEXT[k] for k in KINDS if k not in set(overall.loc[overall["denominator"] > 0, "rate"])]
+    if not missing:
+        return "Each share is of the reports where that kind of check could be evaluated."
+    return (
+        "Not computable on this corpus (no report where it could be evaluated): whether reports "
+        + "; ".join(missing)
+        + "."
+    )
+
+
+def reliability_examples(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """Every unreliable report with its example, one row per kind: kind, report, example."""
+    from .reliability import KINDS
+
+    rows = [
+        {"kind": kind, "report": labels.get(r["report_id"], r["report_id"]), "example": r[f"{kind}_example"]}
+        for kind in KINDS
+        for _, r in table[table[kind].eq(True).fillna(False)].iterrows()
+    ]
+    return pd.DataFrame(rows, columns=["kind", "report", "example"])

@@ -118,7 +118,7 @@ class RateDefinition:
 @cache
 def rate_definitions() -> tuple[RateDefinition, ...]:
     """The rates of ``govstats/codebook/rates.csv``, in file order."""
-    text = resources.files("govstats.codebook").joinpath("rates.csv").read_text(encoding="utf-8")
+    text = resources.files("govstats.codebook").joinpath("dataset_rates.csv").read_text(encoding="utf-8")
     definitions = []
     for row in csv.DictReader(text.splitlines()):
         fallback = None
