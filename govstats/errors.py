@@ -40,10 +40,6 @@ class NotAReport(GovstatsError):
     reason = "not a report"
 
 
-class TruncatedTable(GovstatsError):
-    reason = "truncated table"
-
-
 class DamagedFile(UnknownFormat):
     """A file of a known format whose bytes are cut or changed (a truncated DOCX): still not a format we can read."""
 

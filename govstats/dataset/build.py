@@ -17,14 +17,12 @@ documents without a year) that ``pd.read_parquet`` and DuckDB read as one table 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,12 +36,11 @@ from ..model import CheckResult
 from ..transform.detect import WORK_PLAN
 from ..validate.checks import corpus_checks
 from ..validate.prose import narrative_corpus_checks
-from . import outdir, tidy
+from . import outdir, schema, tidy
 from .datapackage import write_package
 from .limits import DEFAULT_LIMITS, Limits
 from .names import report_id as printable_id
-from .parallel import LogEntry, Outcome, arrow_table, log_entry, result_tables, run_files, skip_line
-from .pipeline import Processed, process_file
+from .parallel import LogEntry, Outcome, arrow_table, run_files, skip_line
 from .survey import Survey, survey
 
 TABLES = ("reports", "requests", "review_litigation", "proactive", "checks")
@@ -79,68 +76,19 @@ def _relative(path: Path, raw_dir: Path) -> str:
     return path.relative_to(raw_dir).as_posix()
 
 
-def process_corpus(raw_dir: Path, jobs: int = 1) -> list[Processed]:
-    """Every file's result in memory (small corpora and tests; ``build`` streams instead)."""
-    raw_dir = Path(raw_dir)
-    paths = discover(raw_dir)
-    names = [path.relative_to(raw_dir).as_posix() for path in paths]
-    if jobs <= 1:
-        return [process_file(path, name) for path, name in zip(paths, names, strict=True)]
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(process_file, paths, names, chunksize=8))
-
-
 def whole_corpus_checks(summaries: list) -> list[CheckResult]:
     """The checks that compare documents with each other (across years of one agency)."""
     return corpus_checks(summaries) + narrative_corpus_checks(summaries)
 
 
-def assemble(results: Iterable[Processed]) -> dict[str, pd.DataFrame]:
-    """The tidy tables of a processed corpus held in memory: each file's rows, in report_id order, plus every check."""
-    results = sorted(results, key=lambda r: r.report_id)
-    parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES if name != "checks"}
-    for result in results:
-        for name, frame in result_tables(result).items():
-            parts.setdefault(name, []).append(frame)
-    empty = empty_tables()
-    assembled = {
-        name: pd.concat(frames, ignore_index=True) if frames else empty[name] for name, frames in parts.items()
-    }
-    summaries = [r.summary for r in results if r.summary]
-    assembled["checks"] = tidy.checks_frame([c for r in results for c in r.checks] + whole_corpus_checks(summaries))
-    return assembled
-
-
 def empty_tables() -> dict[str, pd.DataFrame]:
-    """The core tables with no rows: their columns and types, written even when no file gave any row."""
-    return {
-        "reports": tidy.reports_frame([]),
-        "requests": tidy.requests_frame([]),
-        "review_litigation": tidy.review_frame([]),
-        "proactive": tidy.proactive_frame([]),
-        "checks": tidy.checks_frame([]),
-    }
+    """The core tables with no rows: their columns and types (dataset/schema.csv), written even when no file gave
+    any row."""
+    return {name: schema.empty(name) for name in TABLES}
 
 
 def _year_order(year: int | None) -> tuple[bool, int]:
     return (year is None, year or 0)
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: readers never see half a file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
-def write_table(frame: pd.DataFrame, out_dir: Path, name: str) -> None:
-    _atomic_write(out_dir / f"{name}.parquet", lambda p: frame.to_parquet(p, index=False))
-    _atomic_write(out_dir / f"{name}.csv", lambda p: frame.to_csv(p, index=False, lineterminator="\n"))
 
 
 # --- streaming: rows go to spool parts on disk, per table and year ------------------------------------------------
@@ -255,17 +203,6 @@ def write_spooled(spool: Spool, staging: Path, layout: str) -> list[str]:
 
 
 # --- the build log ------------------------------------------------------------------------------------------------
-
-
-def build_log(results: list[Processed], checks: pd.DataFrame) -> str:
-    """One line per document: what it was read as, or the error that names it; then the check totals."""
-    entries = {r.report_id: log_entry(r) for r in sorted(results, key=lambda r: r.report_id)}
-    for entry in entries.values():
-        entry.counts = [0, 0, 0]
-    for report_id, passed in zip(checks["report_id"], checks["passed"], strict=True):
-        if report_id in entries:
-            entries[report_id].counts[0 if passed is True else 1 if passed is False else 2] += 1
-    return _log_text(list(entries.values()))
 
 
 def _log_text(entries: list[LogEntry], skipped: list[tuple[str, str]] = ()) -> str:

@@ -43,10 +43,7 @@ def result_tables(result: Processed) -> dict[str, pd.DataFrame]:
 
 
 def _error_frame(result: Processed) -> pd.DataFrame:
-    record = dict.fromkeys(tidy.REPORT_COLUMNS)
-    record |= {"report_id": result.report_id, "source_file": result.report_id, "sha256": result.sha256}
-    record |= {"document": result.kind, "status": "error", "error": result.error}
-    return tidy.reports_frame([record])
+    return tidy.reports_frame([tidy.error_record(result.report_id, result.sha256, result.kind, result.error)])
 
 
 def _first(frame: pd.DataFrame | pa.Table, column: str):

@@ -185,22 +185,8 @@ def tables_of(report: Report, sha256: str) -> dict[str, pd.DataFrame]:
 
 def work_plan_result(plan: WorkPlan, sha256: str) -> Processed:
     """A work plan (政务公开工作要点) goes to its own tables, not the report tables."""
-    record = dict.fromkeys(tidy.REPORT_COLUMNS)
-    record |= {
-        "report_id": plan.report_id,
-        "source_file": plan.source,
-        "flavor": plan.flavor,
-        "document": plan.document,
-        "agency": plan.agency,
-        "region": plan.region,
-        "year": plan.year,
-        "title": plan.title,
-        "sha256": sha256,
-        "status": "parsed",
-        "problems": "\n".join(plan.problems),
-    }
     tables = {
-        "reports": tidy.reports_frame([record]),
+        "reports": tidy.reports_frame([tidy.work_plan_record(plan, sha256)]),
         "work_plan_tasks": tidy.tasks_frame([plan]),
         "work_plan_task_units": tidy.task_units_frame([plan]),
     }

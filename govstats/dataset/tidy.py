@@ -23,8 +23,6 @@ from ..model import (
 from ..transform.narrative import figures_of, ordered_keys
 from . import schema
 
-REPORT_COLUMNS = schema.columns("reports")  # derived from schema.csv, for callers that fill a record
-
 
 def _report_fields(report: Report) -> dict:
     """The report's year, agency, level and region, repeated on every row of its long tables (no join needed)."""
@@ -154,9 +152,33 @@ def reports_frame(records: list[dict]) -> pd.DataFrame:
     return schema.records_frame("reports", records)
 
 
-def report_row(**known) -> dict:
+def _report_row(**known) -> dict:
     """A ``reports`` record with the given fields and every other field empty."""
     return dict.fromkeys(schema.columns("reports")) | known
+
+
+def error_record(report_id: str, sha256: str, kind: str, error: str | None) -> dict:
+    """The ``reports`` row of a file that could not be read: its name, hash and why."""
+    return _report_row(
+        report_id=report_id, source_file=report_id, sha256=sha256, document=kind, status="error", error=error
+    )
+
+
+def work_plan_record(plan: WorkPlan, sha256: str) -> dict:
+    """The ``reports`` row of a work plan (its tasks go to the work-plan tables)."""
+    return _report_row(
+        report_id=plan.report_id,
+        source_file=plan.source,
+        flavor=plan.flavor,
+        document=plan.document,
+        agency=plan.agency,
+        region=plan.region,
+        year=plan.year,
+        title=plan.title,
+        sha256=sha256,
+        status="parsed",
+        problems="\n".join(plan.problems),
+    )
 
 
 def narrative_frame(reports: Iterable[Report]) -> pd.DataFrame:
