@@ -145,3 +145,35 @@ def codebook_frame() -> pd.DataFrame:
     for column in ("variants", "measures"):
         frame[column] = frame[column].map("|".join)
     return frame
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the national form: its printed heading (without its ordinal), variants, and the text that
+    marks its table when the heading itself is misprinted (``content``)."""
+
+    code: str
+    order: int
+    ordinal: str
+    heading_zh: str
+    variants: tuple[str, ...]
+    content: tuple[str, ...]
+    label_en: str
+
+
+@cache
+def sections() -> tuple[Section, ...]:
+    """The six sections of an annual report, in the form's order (``sections.csv``)."""
+    text = resources.files(__name__).joinpath("sections.csv").read_text(encoding="utf-8")
+    return tuple(
+        Section(
+            code=row["code"],
+            order=int(row["order"]),
+            ordinal=row["ordinal"],
+            heading_zh=row["heading_zh"],
+            variants=tuple(v for v in row["variants"].split("|") if v),
+            content=tuple(v for v in row["content"].split("|") if v),
+            label_en=row["label_en"],
+        )
+        for row in csv.DictReader(text.splitlines())
+    )
