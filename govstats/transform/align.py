@@ -34,7 +34,7 @@ CONFIDENT = 0.85
 _ORDER_BONUS = 0.10  # the only label missing between two anchors: the form's order says where it must be
 _NO_VALUE_PENALTY = 0.10  # a row label is followed by its values (or by the next label when they are blank)
 _VALUE_START = set("0123456789/-—－–")
-_PROSE_AFTER = frozenset(",，。;；:：、.?？!！") - {""}
+_PROSE_AFTER = frozenset(",，。;；:：、.?？!！")
 
 
 @dataclass(frozen=True)
@@ -66,15 +66,24 @@ def _with_ordinal(text: str, entry: codebook.Entry, start: int, end: int) -> tup
     return start, end
 
 
+def _in_sentence(text: str, end: int, form: str, labels: list[str]) -> bool:
+    following = text[end : end + 1]
+    if following not in _PROSE_AFTER:
+        return False
+    return not any(form + following in label for label in labels)
+
+
 def find_exact(text: str, entry: codebook.Entry, start: int, end: int) -> tuple[int, int, bool] | None:
     """Compact [start, end) of the earliest exact label form of ``entry`` in [start, end), ordinal included, and
     whether that form is the whole label (not a variant)."""
     best = None
     whole_forms = set(_forms(entry)[:2])
+    labels = _forms(entry)[:2]
     for form in _forms(entry):
         position = text.find(form, start, end)
-        # A label followed by prose punctuation is the name in a sentence (相关规章、规范性文件；), not a row.
-        while position >= 0 and text[position + len(form) : position + len(form) + 1] in _PROSE_AFTER:
+        # A label followed by prose punctuation is the name in a sentence (相关规章、规范性文件；), not a row —
+        # unless the label itself goes on with that punctuation (…逾期不补正、行政机关不再处理…).
+        while position >= 0 and _in_sentence(text, position + len(form), form, labels):
             position = text.find(form, position + 1, end)
         if position < 0:
             continue
