@@ -69,7 +69,7 @@ def discover(raw_dir: Path) -> list[Path]:
         for path in raw_dir.rglob("*")
         if path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(raw_dir).parts)
-        and not path.name.upper().startswith("README")
+        and not path.name.upper().startswith(("README", "MANIFEST"))  # issue 12: raw-file manifests are not documents
     )
     return sorted(found, key=lambda path: path.relative_to(raw_dir).as_posix())
 
