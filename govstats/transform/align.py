@@ -59,10 +59,13 @@ def _forms(entry: codebook.Entry) -> list[str]:
     return list(dict.fromkeys(compact(form) for form in forms if form))
 
 
-def _with_ordinal(text: str, entry: codebook.Entry, start: int, end: int) -> tuple[int, int]:
+def _with_ordinal(text: str, entry: codebook.Entry, start: int, end: int, overlap: int = 0) -> tuple[int, int]:
+    """The span widened to the row's ordinal printed before it; ``overlap``: how many of the span's first
+    characters may be the ordinal's last ones (an aligned window may begin at the ``.`` of ``1.``)."""
     ordinal = compact(entry.ordinal)
-    if ordinal and text.startswith(ordinal, start - len(ordinal)):
-        return start - len(ordinal), end
+    for shift in range(overlap + 1):
+        if ordinal and shift < len(ordinal) and text.startswith(ordinal, start + shift - len(ordinal)):
+            return start + shift - len(ordinal), end
     return start, end
 
 
@@ -102,8 +105,10 @@ def _refine(text: str, label: str, around: int, start: int, end: int) -> tuple[i
             window = text[begin:stop]
             distance = Levenshtein.distance(label, window)
             similarity = 1 - distance / len(label)
-            # Among equal scores, the window that ends on a label character and starts earliest.
-            key = (similarity, not window[-1:].isdigit(), -begin)
+            # Among equal scores: the window a value follows (the shape of a row), that ends on a label character,
+            # and starts earliest.
+            followed = stop >= end or text[stop] in _VALUE_START
+            key = (similarity, followed, not window[-1:].isdigit(), -begin)
             if best is None or key > best[0]:
                 best = (key, begin, stop, similarity)
     if best is None:
@@ -127,7 +132,7 @@ def find_aligned(text: str, entry: codebook.Entry, start: int, end: int) -> RowM
     if refined is None or refined[2] < ACCEPT - _ORDER_BONUS:
         return None
     begin, stop, similarity = refined
-    begin, stop = _with_ordinal(text, entry, begin, stop)
+    begin, stop = _with_ordinal(text, entry, begin, stop, overlap=2)
     return RowMatch(begin, stop, similarity, text[begin:stop])
 
 

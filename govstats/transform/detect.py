@@ -41,10 +41,11 @@ _EXACT = {
     "problems": re.compile(r"五\.[^。.]{0,12}?存在的主要问题"),
     "other_matters": re.compile(r"六\.其他需要报告的事项"),
 }
-# Where a heading of the aligned pass may start: a section numeral as printed (三、 三. （三） 3.), not preceded by
-# another numeral (四、结转下年度… is a row, but its text is far from every heading).
+# Where a heading of the aligned pass may start: a section numeral as printed (三、 三. （三） 3.), not inside a
+# longer Chinese numeral (四、结转下年度… is a row, but its text is far from every heading).
 _NUMERAL = "[一二三四五六七八九十]{1,2}"
-_NUMBERED = re.compile(rf"(?<![一二三四五六七八九十\d])(?:{_NUMERAL}\.|\({_NUMERAL}\)|\d{{1,2}}\.)")
+# An Arabic numeral (4、) may follow the previous row's digits directly in compact text (…000184.政府…): one digit.
+_NUMBERED = re.compile(rf"(?<![一二三四五六七八九十])(?:{_NUMERAL}\.|\({_NUMERAL}\)|\d\.)")
 # Edits allowed between a printed heading and the form's: about one in six characters, at least one.
 _EDITS_PER_CHAR = 1 / 6
 
