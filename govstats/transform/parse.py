@@ -315,4 +315,21 @@ def parse_source(source: SourceText) -> Report:
     _parse_proactive(doc, report)
     _parse_requests(doc, report)
     _parse_review(doc, report)
+    _note_second_report(doc, report)
     return report
+
+
+def _note_second_report(doc: _Document, report: Report) -> None:
+    """A file that holds two reports (a page listing two years, two agencies' reports pasted together) is said so:
+    only the first is read, and the second must never vanish without a word."""
+    first_review = doc.headings.get("review_litigation")
+    if first_review is None:
+        return
+    for match in SECTION_HEADINGS["requests"].finditer(doc.compact.text, first_review.end()):
+        if match.method == "content":
+            break
+        following = SECTION_HEADINGS["review_litigation"].search(doc.compact.text, match.end())
+        if following is not None and following.method != "content":
+            where = doc.where(_end(doc, match.start()))
+            report.problems.append(f"second report in the file: section 三 again at {where}; only the first is read")
+            return
