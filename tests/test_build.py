@@ -76,7 +76,8 @@ def test_requests_table_is_long_with_provenance_and_nullable_integers(dataset):
 
 def test_one_unreadable_file_is_reported_and_everything_else_is_built(tmp_path):
     raw = tmp_path / "raw"
-    shutil.copytree(RAW, raw)
+    # The seeds only: data/raw also holds the real reports and the Pingtan corpus since issue 12.
+    shutil.copytree(RAW, raw, ignore=lambda folder, names: [n for n in names if not n.startswith("0")])
     (raw / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
     (raw / "zero.txt").write_bytes(b"")
     summary = build(raw, tmp_path / "out")

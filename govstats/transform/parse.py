@@ -148,6 +148,20 @@ def _with_blanks(doc: _Document, span: _Span, width: int) -> list[Token] | None:
     return [Token(f.strip(), where) if f.strip() else Token("", where) for f in fields]
 
 
+_BRACKETED = re.compile(r"[(（][^()（）]*[)）]")
+_LABEL_TEXT = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def _interrupted(text: str) -> bool:
+    """Label text (two or more CJK characters outside brackets) between a row's first and last value.
+
+    Ordinals (1.属于…) are label text, not values: only digits that read as values count.
+    """
+    text = _BRACKETED.sub(" ", text)
+    digits = [m.start() for m in VALUE_TOKEN.finditer(text) if m.lastgroup == "number"]
+    return bool(digits) and _LABEL_TEXT.search(text, digits[0], digits[-1]) is not None
+
+
 def _read_row(
     doc: _Document, span: _Span, columns: tuple[str, ...], whole_label: bool = False
 ) -> tuple[dict[str, Cell], list[Token] | None]:
@@ -157,6 +171,13 @@ def _read_row(
     found by a fragment may have its digits inside it: 其他法律行92010012政法规禁止公开).
     """
     tokens = doc.tokens(span)
+    if _interrupted(doc.text[span.start : span.end]):
+        # Values, then label text, then more values: the span runs over a row whose label was not found (a short
+        # label misprinted: （六）他处理). Reading across it would take a neighbour's numbers.
+        tokens = [Token(t.text, t.location, t.note) for t in tokens]
+        raw = " ".join(t.text + (f"（{t.note}）" if t.note else "") for t in tokens)
+        where = tokens[0].location if tokens else doc.where(span.start)
+        return {column: Cell(None, UNREADABLE, raw, where) for column in columns}, tokens
     if len(tokens) < len(columns):
         tokens = _with_blanks(doc, span, len(columns)) or tokens
     if whole_label and not tokens and not any(ch.isdigit() for ch in doc.text[span.start : span.end]):
