@@ -68,14 +68,31 @@ MERGED = """
 </table>"""
 
 
-def test_html_merged_cells_are_written_once_in_their_first_row():
+def test_html_merged_cells_are_written_once_and_rowspans_keep_the_grid():
+    """A rowspan leaves an empty field in the rows below it (issue 12: cells after it keep their column)."""
     source = read_html("t.html", html(MERGED))
     assert rows(source) == [
         ("table 1, row 1", ["项目", "申请人"]),
-        ("table 1, row 2", ["自然人", "总计"]),
+        ("table 1, row 2", ["", "自然人", "总计"]),
         ("table 1, row 3", ["（三）不予公开", "1.属于国家秘密", "5"]),
-        ("table 1, row 4", ["2.其他法律行政法规禁止公开", "0", "0"]),
+        ("table 1, row 4", ["", "2.其他法律行政法规禁止公开", "0", "0"]),
     ]
+
+
+def test_html_a_value_spanning_rows_leaves_a_blank_not_a_shift():
+    body = (
+        "<table><tr><td>1.属于国家秘密</td><td rowspan='2'>5</td><td>1</td></tr>"
+        "<tr><td>2.其他法律行政法规禁止公开</td><td>2</td></tr></table>"
+    )
+    assert rows(read_html("t.html", html(body)))[1][1] == ["2.其他法律行政法规禁止公开", "", "2"]
+
+
+def test_html_hidden_elements_and_footnote_marks():
+    body = (
+        "<table><tr><td>规章<sup>1</sup></td><td>17<sup>2</sup></td><td hidden>9</td>"
+        "<td style='visibility: hidden'>8</td><td>0</td></tr></table>"
+    )
+    assert rows(read_html("t.html", html(body)))[0][1] == ["规章（注1）", "17（注2）", "0"]
 
 
 def test_html_blank_slash_dash_and_notes_are_kept_as_printed():

@@ -43,7 +43,8 @@ def leftovers(out) -> list[str]:
 def corpus(tmp_path_factory):
     """The seeds, one of them again in a subfolder, and a file that cannot be read."""
     raw = tmp_path_factory.mktemp("corpus") / "raw"
-    shutil.copytree(RAW, raw)
+    # The seeds only: data/raw also holds the real reports and the Pingtan corpus since issue 12.
+    shutil.copytree(RAW, raw, ignore=lambda folder, names: [n for n in names if not n.startswith("0")])
     (raw / "more").mkdir()
     shutil.copy(RAW / "003_e72d2a415b3bfbdb.txt", raw / "more" / "003_copy.txt")
     (raw / "garbage.txt").write_bytes(bytes(range(256)) * 8)

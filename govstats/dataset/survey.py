@@ -4,11 +4,11 @@ Every entry is accounted for in ``build_log.txt``. A file is a document unless i
 what the log says after ``SKIP``):
 
 - ``hidden file`` / ``hidden folder``: a name starting with ``.`` (editors' and version control's files);
-- ``documentation``: the corpus's own description at the top of the raw folder — a file named ``README``,
-  ``MANIFEST`` or ``LICENCE`` with any extension (``README.md``, ``MANIFEST.tsv``, ``LICENCE.md``) *that is not
-  a report*: such a file is read like any other (``documentation`` lists it) and skipped only if it gives neither
-  an annual report nor a work plan with tasks. A file whose name merely starts so (``ReadMe_2023年报告.txt``),
-  or a README in a subfolder, is a document like any other;
+- ``documentation``: a corpus's own description, in any folder — a file named ``README``, ``MANIFEST`` or
+  ``LICENCE`` with any extension (``README.md``, ``pingtan/MANIFEST.tsv``, ``LICENCE.md``) *that is not a
+  report*: such a file is read like any other (``documentation`` lists it) and skipped only if it gives neither
+  an annual report nor a work plan with tasks. A file whose name merely starts so (``ReadMe_2023年报告.txt``) is
+  a document like any other;
 - ``symlink outside the raw folder``: a link whose target is not under raw (its target is never read);
 - ``symlink to a folder``: folders are walked by their own path only (no cycles, no file read twice);
 - ``broken symlink``: a link to nothing;
@@ -35,7 +35,7 @@ class Survey:
 
 
 def _is_documentation(relative: str) -> bool:
-    return "/" not in relative and relative.split(".")[0].upper() in DOCUMENTATION_STEMS
+    return relative.rsplit("/", 1)[-1].split(".")[0].upper() in DOCUMENTATION_STEMS
 
 
 def _inside(target: Path, root: Path) -> bool:

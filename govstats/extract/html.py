@@ -127,6 +127,9 @@ class _Walker:
         if tag == "br":
             self.buffer.append(_BREAK)
             return
+        if tag == "sup":
+            self.buffer.append(footnote_mark(element))
+            return
         block = tag in _BLOCKS
         if block:
             self.flush()
@@ -151,8 +154,7 @@ class _Walker:
         for caption in table.xpath("./caption"):
             self.buffer.append(_BREAK.join(_pieces(caption)))
             self.flush()
-        for number, row in enumerate(table_rows(table), start=1):
-            fields = [cell_text(cell) for cell in row_cells(row)]
+        for number, fields in enumerate(grid_rows(table), start=1):
             if not is_blank_row(fields):
                 self.lines.append(row_line(fields, f"table {self.tables}, row {number}"))
 
@@ -170,6 +172,48 @@ def _is_data_table(table: etree._Element) -> bool:
 def table_rows(table: etree._Element) -> list[etree._Element]:
     """The rows of one table in order, not those of tables nested in it; hidden rows are not printed."""
     return [row for row in table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr") if not _hidden(row)]
+
+
+def _span(cell: etree._Element, name: str) -> int:
+    try:
+        return max(1, min(int((cell.get(name) or "1").strip()), 1000))
+    except ValueError:
+        return 1
+
+
+def grid_rows(table: etree._Element) -> list[list[str]]:
+    """Each row's cell texts laid on the table's grid: where a cell from a row above spans into this row, an empty
+    field stands in its place, so the cells after it keep their column (a value is still written only once).
+
+    A cell spanning several columns stays one field: numbers are never copied, and a label spanning the label
+    columns must not look like blank values.
+    """
+    pending: dict[int, int] = {}  # grid column -> rows still covered by a rowspan from above
+    widths: dict[int, int] = {}  # grid column -> columns that spanning cell covers
+    out = []
+    for row in table_rows(table):
+        fields: list[str] = []
+        column = 0
+        cells = iter(row_cells(row))
+        cell = next(cells, None)
+        while cell is not None or any(c >= column for c in pending):
+            if pending.get(column):
+                fields.append("")
+                pending[column] -= 1
+                column += widths[column]
+                continue
+            if cell is None:
+                column += 1
+                continue
+            fields.append(cell_text(cell))
+            colspan, rowspan = _span(cell, "colspan"), _span(cell, "rowspan")
+            if rowspan > 1:
+                pending[column], widths[column] = rowspan - 1, colspan
+            column += colspan
+            cell = next(cells, None)
+        pending = {c: n for c, n in pending.items() if n > 0}
+        out.append(fields)
+    return out
 
 
 def row_cells(row: etree._Element) -> list[etree._Element]:
@@ -195,6 +239,9 @@ def _collect(element: etree._Element, out: list[str]) -> None:
     if tag == "br":
         out.append(_BREAK)
         return
+    if tag == "sup":
+        out.append(footnote_mark(element))
+        return
     block = tag in _BLOCKS
     if block:
         out.append(_BREAK)
@@ -206,6 +253,15 @@ def _collect(element: etree._Element, out: list[str]) -> None:
         out.append(_BREAK)
 
 
+def footnote_mark(sup: etree._Element) -> str:
+    """A superscript (a footnote mark: 17<sup>1</sup>) as a bracketed note, so its digits never join a number."""
+    mark = clean("".join(sup.itertext()))
+    return f"（注{mark}）" if mark else ""
+
+
 def _hidden(element: etree._Element) -> bool:
+    """Not displayed: ``display:none``, ``visibility:hidden`` or the ``hidden`` attribute."""
+    if element.get("hidden") is not None:
+        return True
     style = (element.get("style") or "").replace(" ", "").lower()
-    return "display:none" in style
+    return "display:none" in style or "visibility:hidden" in style

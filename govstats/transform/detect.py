@@ -1,10 +1,29 @@
-"""What a document is (annual report, work plan, neither) and which national format an annual report follows."""
+"""What a document is (annual report, work plan, neither), which national format it follows, and where its sections
+begin.
+
+Section headings are found by alignment to the form (``codebook/sections.csv``), not by an exact pattern: a heading
+with a character missing, added or changed, or numbered differently (a seven-part report heads its requests table
+四、 and its review table 五、) is still its section. Each heading is looked for in three passes, each only where
+the one before found nothing:
+
+1. *exact*: the form's heading with its own ordinal (the patterns below, which every clean report matches);
+2. *aligned*: any numbered heading (一、 … 十、, （三）, 3.) whose text is within a small edit distance of the form's
+   heading or one of its variants;
+3. *content*: the table header that only this section prints (the fifteen-number block under 结果维持 结果纠正 … is
+   section 四 whatever its heading says).
+
+A match is a :class:`HeadingMatch` with ``start()``/``end()`` like a regex match, and a ``confidence`` (1.0 exact).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz.distance import Levenshtein
+
+from .. import codebook
 from ..codebook import FORMAT_2019, FORMAT_2021
 from ..textnorm import compact
 from .workplan import is_work_plan
@@ -12,9 +31,9 @@ from .workplan import is_work_plan
 ANNUAL_REPORT = "annual_report"
 WORK_PLAN = "work_plan"
 
-# Section headings of an annual report, on compact text (、 read as '.'). The ordinal is required: the preamble of
-# many reports lists the section names without it.
-SECTION_HEADINGS = {
+# The exact pass, on compact text (、 read as '.'). The ordinal is required: the preamble of many reports lists the
+# section names without it.
+_EXACT = {
     "overview": re.compile(r"一\.总体情况"),
     "proactive": re.compile(r"二\.主动公开政府信息(?:的)?情况"),
     "requests": re.compile(r"三\.收到和处理政府信息公开申请(?:的)?情况"),
@@ -22,8 +41,111 @@ SECTION_HEADINGS = {
     "problems": re.compile(r"五\.[^。.]{0,12}?存在的主要问题"),
     "other_matters": re.compile(r"六\.其他需要报告的事项"),
 }
+# Where a heading of the aligned pass may start: a section numeral as printed (三、 三. （三） 3.), not inside a
+# longer Chinese numeral (四、结转下年度… is a row, but its text is far from every heading).
+_NUMERAL = "[一二三四五六七八九十]{1,2}"
+# An Arabic numeral (4、) may follow the previous row's digits directly in compact text (…000184.政府…): one digit.
+_NUMBERED = re.compile(rf"(?<![一二三四五六七八九十])(?:{_NUMERAL}\.|\({_NUMERAL}\)|\d\.)")
+# Edits allowed between a printed heading and the form's: about one in six characters, at least one.
+_EDITS_PER_CHAR = 1 / 6
+
+ALIGNED_CONFIDENCE_FLOOR = 0.75
+
+
+@dataclass(frozen=True)
+class HeadingMatch:
+    """Where a section heading stands in compact text, and how sure the match is."""
+
+    section: str
+    begin: int
+    finish: int
+    confidence: float
+    method: str  # exact, aligned, content
+
+    def start(self) -> int:
+        return self.begin
+
+    def end(self) -> int:
+        return self.finish
+
+
+class HeadingPattern:
+    """The heading of one section, searched like a compiled regex: ``search(compact_text, pos)``."""
+
+    def __init__(self, section: str):
+        self.section = section
+
+    def search(self, text: str, pos: int = 0) -> HeadingMatch | None:
+        return find_heading(text, self.section, pos)
+
+    def finditer(self, text: str, pos: int = 0):
+        """Every heading of the section from ``pos`` on (a file holding two reports has two)."""
+        while (match := find_heading(text, self.section, pos)) is not None:
+            yield match
+            pos = match.end()
+
+
+SECTION_HEADINGS = {section.code: HeadingPattern(section.code) for section in codebook.sections()}
 
 _FORMAT_2019_MARKERS = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "国办公开办函〔2019〕60号")
+
+
+@lru_cache(maxsize=64)
+def _forms(section: str) -> tuple[str, ...]:
+    entry = next(s for s in codebook.sections() if s.code == section)
+    return tuple(dict.fromkeys(compact(form) for form in (entry.heading_zh, *entry.variants)))
+
+
+@lru_cache(maxsize=64)
+def _content_markers(section: str) -> tuple[str, ...]:
+    entry = next(s for s in codebook.sections() if s.code == section)
+    return tuple(compact(marker) for marker in entry.content)
+
+
+def _aligned_at(text: str, begin: int, forms: tuple[str, ...]) -> tuple[int, float] | None:
+    """End and confidence of the best prefix alignment of a heading form at ``begin`` (None when too far)."""
+    best = None
+    for form in forms:
+        allowed = max(1, int(len(form) * _EDITS_PER_CHAR))
+        for length in range(max(1, len(form) - allowed), len(form) + allowed + 1):
+            window = text[begin : begin + length]
+            distance = Levenshtein.distance(form, window, score_cutoff=allowed)
+            if distance > allowed or not window or window[-1] != form[-1] and distance == allowed:
+                continue
+            confidence = 1 - distance / len(form)
+            if best is None or confidence > best[1]:
+                best = (begin + length, confidence)
+    return best
+
+
+@lru_cache(maxsize=16)
+def _aligned_headings(text: str) -> tuple[HeadingMatch, ...]:
+    """Every numbered heading of the text that aligns to a section of the form, in printed order."""
+    found = []
+    for numeral in _NUMBERED.finditer(text):
+        best = None
+        for section in codebook.sections():
+            aligned = _aligned_at(text, numeral.end(), _forms(section.code))
+            if aligned and (best is None or aligned[1] > best.confidence):
+                best = HeadingMatch(section.code, numeral.start(), aligned[0], aligned[1], "aligned")
+        if best is not None and best.confidence >= ALIGNED_CONFIDENCE_FLOOR:
+            found.append(best)
+    return tuple(found)
+
+
+def find_heading(text: str, section: str, pos: int = 0) -> HeadingMatch | None:
+    """The first heading of ``section`` in compact ``text`` from ``pos``: exact, else aligned, else by content."""
+    exact = _EXACT[section].search(text, pos)
+    if exact is not None:
+        return HeadingMatch(section, exact.start(), exact.end(), 1.0, "exact")
+    aligned = next((m for m in _aligned_headings(text) if m.section == section and m.start() >= pos), None)
+    if aligned is not None:
+        return aligned
+    for marker in _content_markers(section):
+        at = text.find(marker, pos)
+        if at >= 0:
+            return HeadingMatch(section, at, at, 0.9, "content")
+    return None
 
 
 def headings_found(compact_text: str) -> list[str]:

@@ -5,49 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .. import codebook
 from ..textnorm import normalize_line
+from .units import government_chain, level_from_chain, region_from_chain
 
 _TITLE = re.compile(
-    r"(?P<before>[^\s:：]*?)\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?P<after>\S*?)\s*政府信息公开工作年度报告"
+    r"(?P<before>[^\s:：]*?)\s*(?:关于(?:报送|印发|公布|发布)?)?\s*(?P<year>(?:19|20)\d{2})\s*年度?\s*(?P<after>\S*?)"
+    r"\s*政府信息公开(?:工作)?(?:年度)?报告"
 )
+# The reporting period as the body states it: 本报告中所列数据的统计期限为2021年1月1日至2021年12月31日.
+_PERIOD = re.compile(r"统计(?:期限|时限|期间)[^。]{0,12}?(?P<year>(?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")  # 直辖市: their districts name themselves without the city
-# The province-level divisions (省级行政区), by their full names: a report's region is the first one it names.
-PROVINCES = [
-    "北京市",
-    "天津市",
-    "上海市",
-    "重庆市",
-    "河北省",
-    "山西省",
-    "辽宁省",
-    "吉林省",
-    "黑龙江省",
-    "江苏省",
-    "浙江省",
-    "安徽省",
-    "福建省",
-    "江西省",
-    "山东省",
-    "河南省",
-    "湖北省",
-    "湖南省",
-    "广东省",
-    "海南省",
-    "四川省",
-    "贵州省",
-    "云南省",
-    "陕西省",
-    "甘肃省",
-    "青海省",
-    "台湾省",
-    "内蒙古自治区",
-    "广西壮族自治区",
-    "西藏自治区",
-    "宁夏回族自治区",
-    "新疆维吾尔自治区",
-    "香港特别行政区",
-    "澳门特别行政区",
-]
+# The province-level divisions (省级行政区), from the gazetteer: a report's region is the first one it names.
+PROVINCES = [region.name for region in codebook.regions() if region.is_province]
 _PROVINCE = re.compile("|".join(PROVINCES))
 # Suffixes of a department (局/委/办/中心 …) as opposed to a government.
 _DEPARTMENT = re.compile(r"(局|委员会|委|办公室|办|中心|厅|署|所|院|处|站|队|馆|会)$")
@@ -85,7 +55,26 @@ def find_title(lines: list[str]) -> tuple[str | None, re.Match | None, str | Non
 
 def level_of(agency: str) -> str:
     """Administrative level from the agency's name (SPEC.md: national, province, …, department, other)."""
-    name = _GOVERNMENT_SUFFIX.sub("", agency)
+    return _level_and_parent(agency)[0]
+
+
+def _level_and_parent(agency: str) -> tuple[str, str | None]:
+    """Level and parent government: from the chain of divisions the name begins with, else from its suffix."""
+    name = _GOVERNMENT_SUFFIX.sub("", re.sub(r"[（(][^（）()]*[）)]$", "", agency))
+    chain = government_chain(name)
+    if chain.units and not name.startswith(("国务院", "国家")):
+        found = level_from_chain(chain)
+        if found is not None:
+            return found
+    level = _level_by_suffix(name)
+    parent = None
+    if level == "department":
+        match = _PARENT.match(name)
+        parent = match.group(1) if match else None
+    return level, parent
+
+
+def _level_by_suffix(name: str) -> str:
     if name.startswith("国务院") or name.startswith("国家"):
         return "department" if _DEPARTMENT.search(name) and name != "国务院" else "national"
     if re.search(r"管委会|管理委员会|(实验|试验|开发|示范|保税|合作)区", name):
@@ -108,24 +97,27 @@ def extract_metadata(lines: list[str], text: str) -> Metadata:
     """Agency, year and the rest from the title line, completed from the body text."""
     title, match, previous = find_title(lines[:60])
     if match is None:
-        return Metadata()
+        # The title only in the page's head (<title>, <meta name="ArticleTitle">, which the HTML reader puts after
+        # the body) or further down a page of chrome.
+        title, match, previous = find_title(lines)
+    period = _PERIOD.search(normalize_line(text))
+    if match is None:
+        return Metadata(year=int(period.group("year")) if period else None)
     year = int(match.group("year"))
     agency = (match.group("before") or match.group("after") or "").strip()
     if not agency and previous and _AGENCY_LINE.fullmatch(previous):
         agency, title = previous, f"{previous}{title}"
     agency = re.sub(r"^(标题|题目)[:：]?", "", agency)
     regions = _PROVINCE.findall(normalize_line(text[:20000]))
-    region = next((r for r in regions if agency.startswith(r)), regions[0] if regions else None)
+    region = region_from_chain(government_chain(agency)) or next(
+        (r for r in regions if agency.startswith(r)), regions[0] if regions else None
+    )
     # A district of a municipality names itself without the city (金山区): the full name is 上海市金山区.
     in_municipality = region in _MUNICIPALITIES and re.search(r"(区|县)", agency or "")
     if in_municipality and not agency.startswith(region):
         agency = region + agency
-    level = level_of(agency) if agency else None
+    level, parent = _level_and_parent(agency) if agency else (None, None)
     scope = {"department": "single_agency", "other": None, None: None}.get(level, "aggregate")
-    parent = None
-    if level == "department":
-        found = _PARENT.match(_GOVERNMENT_SUFFIX.sub("", agency))
-        parent = found.group(1) if found else None
     if level == "province":
         region = agency
     return Metadata(title, agency or None, level, scope, region, parent, year)

@@ -13,8 +13,9 @@ with cells separated by tabs, so this one parser serves every flavor. The parser
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
+import re
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 from .. import codebook
 from ..errors import NotAReport
@@ -28,7 +29,8 @@ from ..model import (
     Token,
 )
 from ..textnorm import PAGE_FOOTER, Compact, LineIndex, compact, normalize_line
-from .detect import ANNUAL_REPORT, SECTION_HEADINGS, document_type, format_version
+from .align import CONFIDENT, RowMatch, align_rows
+from .detect import ANNUAL_REPORT, SECTION_HEADINGS, HeadingMatch, document_type, format_version
 from .metadata import extract_metadata
 from .values import VALUE_TOKEN, cell_of, read_tokens
 
@@ -55,83 +57,70 @@ class _Document:
     def where(self, offset: int) -> str:
         return self.lines[self.index.line_of(offset)].where if self.lines else ""
 
-    def section(self, name: str, after: int = 0) -> int | None:
-        """Compact offset of a section heading (its end), searching from ``after``."""
-        match = SECTION_HEADINGS[name].search(self.compact.text, after)
-        return match.end() if match else None
+    @cached_property
+    def headings(self) -> dict[str, HeadingMatch]:
+        """The first heading of each section found (exactly, aligned to the form, or by its content)."""
+        found = {}
+        for name, pattern in SECTION_HEADINGS.items():
+            match = pattern.search(self.compact.text)
+            if match is not None:
+                found[name] = match
+        return found
 
-    def heading_start(self, name: str, after: int = 0) -> int | None:
-        match = SECTION_HEADINGS[name].search(self.compact.text, after)
-        return match.start() if match else None
+    def section_range(self, name: str) -> tuple[int, int] | None:
+        """Compact [start, end) of a section: from its heading to the next heading of any section (or the end).
+
+        Any section, not only the form's next one: sections printed out of order still end where another begins.
+        """
+        heading = self.headings.get(name)
+        if heading is None:
+            return None
+        ends = [m.start() for other, m in self.headings.items() if other != name and m.start() > heading.start()]
+        return heading.end(), min(ends) if ends else len(self.compact.text)
 
     def tokens(self, span: _Span) -> list[Token]:
         """The values printed in a span, each with its location and note."""
         return read_tokens(self.text, span.start, span.end, self.where)
 
 
-@cache
-def _candidates(entry: codebook.Entry) -> list[str]:
-    """Compact label forms to look for, the most specific first."""
-    forms = [entry.ordinal + entry.label_zh, entry.label_zh, *entry.variants]
-    return list(dict.fromkeys(compact(form) for form in forms if form))
+def _locate_rows(doc: _Document, entries, start: int, end: int) -> dict[str, RowMatch]:
+    """Row labels found by aligning the section to the form's ordered labels (see :mod:`.align`)."""
+    return align_rows(doc.compact.text, entries, start, end)
 
 
-def _find_label(doc: _Document, entry: codebook.Entry, start: int, end: int) -> tuple[int, int] | None:
-    """Compact [start, end) of the earliest label form of ``entry`` in the compact range, ordinal included."""
-    best = None
-    for form in _candidates(entry):
-        position = doc.compact.text.find(form, start, end)
-        if position < 0:
-            continue
-        if best is None or position < best[0] or (position == best[0] and len(form) > best[1] - best[0]):
-            best = (position, position + len(form))
-    if best is None:
-        best = _find_with_typo(doc.compact.text, compact(entry.label_zh), start, end)
-    if best is None:
-        return None
-    ordinal = compact(entry.ordinal)
-    if ordinal and doc.compact.text.startswith(ordinal, best[0] - len(ordinal)):
-        best = (best[0] - len(ordinal), best[1])
-    return best
-
-
-def _find_with_typo(text: str, form: str, start: int, end: int) -> tuple[int, int] | None:
-    """The first place where a long label is printed with one wrong character (申清人 for 申请人, OCR slips).
-
-    Only tried when no exact form matched, and only for labels long enough that one character cannot turn one
-    label into another.
-    """
-    if len(form) < 6:
-        return None
-    for position in range(start, min(end, len(text)) - len(form) + 1):
-        window = text[position : position + len(form)]
-        if window[0] != form[0] and window[-1] != form[-1]:
-            continue
-        if sum(a != b for a, b in zip(window, form, strict=True)) <= 1:
-            return position, position + len(form)
-    return None
-
-
-def _locate_rows(doc: _Document, entries, start: int, end: int) -> dict[str, tuple[int, int]]:
-    """Compact spans of the labels found, in printed order; a label not found is skipped."""
-    found: dict[str, tuple[int, int]] = {}
-    position = start
-    for entry in entries:
-        span = _find_label(doc, entry, position, end)
-        if span is not None:
-            found[entry.code] = span
-            position = span[1]
-    return found
-
-
-def _value_spans(doc: _Document, labels: dict[str, tuple[int, int]], end: int) -> dict[str, _Span]:
+def _value_spans(doc: _Document, labels: dict[str, RowMatch], end: int) -> dict[str, _Span]:
     """Original text between each label's end and the next label's start."""
-    ordered = sorted(labels.items(), key=lambda item: item[1][0])
+    ordered = sorted(labels.items(), key=lambda item: item[1].start)
     spans = {}
-    for index, (code, (_, label_end)) in enumerate(ordered):
-        next_start = ordered[index + 1][1][0] if index + 1 < len(ordered) else end
+    for index, (code, match) in enumerate(ordered):
+        label_end = match.end
+        next_start = ordered[index + 1][1].start if index + 1 < len(ordered) else _prose_after(doc, label_end, end)
         spans[code] = _Span(_end(doc, label_end - 1) + 1, _end(doc, next_start))
     return spans
+
+
+# A run of text no table cell prints: ten or more CJK characters outside brackets (a sentence, a sub-heading).
+_PROSE = re.compile(r"[^\x00-\x7f()（）]{10,}")
+
+
+def _prose_after(doc: _Document, start: int, end: int) -> int:
+    """Where the prose after a section's last row begins: its numbers (2021年, 198条) are not the row's.
+
+    Prose is looked for only after the row's first value: header text may stand between a label and its values.
+    """
+    first_value = next((i for i in range(start, end) if doc.compact.text[i].isdigit()), end)
+    match = _PROSE.search(doc.compact.text, first_value, end)
+    return match.start() if match else end
+
+
+def _after_header(doc: _Document, start: int, end: int, labels: tuple[str, ...]) -> int:
+    """The end of a table's column header (the last of its column labels printed in [start, end)).
+
+    Prose printed between a section heading and its table (2023年，没有…情况) is then not read as data.
+    """
+    text = doc.compact.text
+    ends = [text.rfind(label, start, end) + len(label) for label in labels if text.rfind(label, start, end) >= 0]
+    return max(ends) if ends else start
 
 
 def _end(doc: _Document, compact_end: int) -> int:
@@ -159,11 +148,42 @@ def _with_blanks(doc: _Document, span: _Span, width: int) -> list[Token] | None:
     return [Token(f.strip(), where) if f.strip() else Token("", where) for f in fields]
 
 
-def _read_row(doc: _Document, span: _Span, columns: tuple[str, ...]) -> tuple[dict[str, Cell], list[Token] | None]:
-    """Cells of one row, or (unreadable cells, printed tokens) when the values do not fit the columns."""
+_BRACKETED = re.compile(r"[(（][^()（）]*[)）]")
+_LABEL_TEXT = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def _interrupted(text: str) -> bool:
+    """Label text (two or more CJK characters outside brackets) between a row's first and last value.
+
+    Ordinals (1.属于…) are label text, not values: only digits that read as values count.
+    """
+    text = _BRACKETED.sub(" ", text)
+    digits = [m.start() for m in VALUE_TOKEN.finditer(text) if m.lastgroup == "number"]
+    return bool(digits) and _LABEL_TEXT.search(text, digits[0], digits[-1]) is not None
+
+
+def _read_row(
+    doc: _Document, span: _Span, columns: tuple[str, ...], whole_label: bool = False
+) -> tuple[dict[str, Cell], list[Token] | None]:
+    """Cells of one row, or (unreadable cells, printed tokens) when the values do not fit the columns.
+
+    ``whole_label``: the row's whole label was found, so nothing printed after it is a row of blanks (a label
+    found by a fragment may have its digits inside it: 其他法律行92010012政法规禁止公开).
+    """
     tokens = doc.tokens(span)
+    if _interrupted(doc.text[span.start : span.end]):
+        # Values, then label text, then more values: the span runs over a row whose label was not found (a short
+        # label misprinted: （六）他处理). Reading across it would take a neighbour's numbers.
+        tokens = [Token(t.text, t.location, t.note) for t in tokens]
+        raw = " ".join(t.text + (f"（{t.note}）" if t.note else "") for t in tokens)
+        where = tokens[0].location if tokens else doc.where(span.start)
+        return {column: Cell(None, UNREADABLE, raw, where) for column in columns}, tokens
     if len(tokens) < len(columns):
         tokens = _with_blanks(doc, span, len(columns)) or tokens
+    if whole_label and not tokens and not any(ch.isdigit() for ch in doc.text[span.start : span.end]):
+        # Nothing printed between this label and the next: a row of blank cells (crawler copies drop them).
+        where = doc.where(span.start)
+        return {column: Cell(None, BLANK, "", where) for column in columns}, None
     if len(tokens) == len(columns):
         cells = {
             column: cell_of(token) if token.text else Cell(None, BLANK, "", token.location)
@@ -181,18 +201,8 @@ def _missing(columns: tuple[str, ...]) -> dict[str, Cell]:
     return {column: Cell(None, MISSING) for column in columns}
 
 
-def _section_range(doc: _Document, name: str, following: tuple[str, ...], after: int = 0) -> tuple[int, int] | None:
-    """Compact [start, end) of a section: from its heading to the next section heading (or the end)."""
-    start = doc.section(name, after)
-    if start is None:
-        return None
-    ends = [doc.heading_start(other, start) for other in following]
-    ends = [e for e in ends if e is not None]
-    return start, min(ends) if ends else len(doc.compact.text)
-
-
 def _parse_requests(doc: _Document, report: Report) -> None:
-    bounds = _section_range(doc, "requests", ("review_litigation", "problems", "other_matters"))
+    bounds = doc.section_range("requests")
     columns = codebook.applicants()
     rows = codebook.request_rows(report.format_version)
     if bounds is None:
@@ -212,7 +222,7 @@ def _parse_requests(doc: _Document, report: Report) -> None:
             report.requests[entry.code] = _missing(columns)
             report.problems.append(f"requests.{entry.code}: row not found")
             continue
-        cells, unread = _read_row(doc, spans[entry.code], columns)
+        cells, unread = _read_matched_row(doc, report, f"requests.{entry.code}", spans[entry.code], columns, labels)
         report.requests[entry.code] = cells
         if unread is not None:
             report.unread_rows[("requests", entry.code)] = unread
@@ -222,6 +232,30 @@ def _parse_requests(doc: _Document, report: Report) -> None:
     _note_truncation(report, rows, labels, end, len(doc.compact.text), "三 (requests)")
 
 
+def _read_matched_row(
+    doc: _Document, report: Report, name: str, span: _Span, columns: tuple[str, ...], labels: dict[str, RowMatch]
+) -> tuple[dict[str, Cell], list[Token] | None]:
+    """A row's cells, with the confidence of its label match in their provenance when it was not exact.
+
+    A confident aligned match adds ``label aligned 93%: <label as printed>`` to each cell's location. A weak one
+    is not trusted with placing numbers: its cells are unreadable and its tokens go to recovery, where only the
+    identities can place them.
+    """
+    match = labels[name.split(".", 1)[1]]
+    cells, unread = _read_row(doc, span, columns, match.whole and match.exact)
+    if match.exact:
+        return cells, unread
+    note = f"label aligned {match.confidence:.0%}: {match.printed}"
+    report.problems.append(f"{name}: {note}")
+    if match.confidence >= CONFIDENT:
+        return {column: replace(cell, location=f"{cell.location}; {note}") for column, cell in cells.items()}, unread
+    tokens = unread if unread is not None else doc.tokens(span)
+    where = f"{tokens[0].location if tokens else doc.where(span.start)}; {note}"
+    raw = " ".join(t.text + (f"（{t.note}）" if t.note else "") for t in tokens)
+    report.problems.append(f"{name}: weak label match, cells left to the identities")
+    return {column: Cell(None, UNREADABLE, raw, where) for column in columns}, list(tokens)
+
+
 def _note_truncation(report: Report, rows, labels, section_end: int, text_end: int, name: str) -> None:
     found = [e.code for e in rows if e.code in labels]
     if found and found[-1] != rows[-1].code and section_end >= text_end:
@@ -229,14 +263,22 @@ def _note_truncation(report: Report, rows, labels, section_end: int, text_end: i
 
 
 def _parse_review(doc: _Document, report: Report) -> None:
-    bounds = _section_range(doc, "review_litigation", ("problems", "other_matters"))
+    bounds = doc.section_range("review_litigation")
     outcomes = codebook.outcomes()
     proceedings = codebook.proceedings()
     if bounds is None:
         report.review_litigation = {p: _missing(outcomes) for p in proceedings}
         report.problems.append("section 四 (review and litigation) not found")
         return
-    span = _Span(_end(doc, bounds[0]), _end(doc, bounds[1]))
+    header = tuple(
+        compact(codebook.label(table, code))
+        for table, codes in (("outcome", outcomes), ("proceeding", proceedings))
+        for code in codes
+    )
+    values_start = _after_header(doc, bounds[0], bounds[1], header)
+    if not any(ch.isdigit() for ch in doc.compact.text[values_start : bounds[1]]):
+        values_start = bounds[0]  # the numbers stand before the header (a garbled copy): read the whole section
+    span = _Span(_end(doc, values_start), _end(doc, _prose_after(doc, values_start, bounds[1])))
     flat = tuple(f"{p}.{o}" for p in proceedings for o in outcomes)
     cells, unread = _read_row(doc, span, flat)
     for key, cell in cells.items():
@@ -248,7 +290,7 @@ def _parse_review(doc: _Document, report: Report) -> None:
 
 
 def _parse_proactive(doc: _Document, report: Report) -> None:
-    bounds = _section_range(doc, "proactive", ("requests", "review_litigation", "problems"))
+    bounds = doc.section_range("proactive")
     items = codebook.proactive_items(report.format_version)
     if bounds is None:
         report.proactive = {e.code: _missing(e.measures) for e in items}
@@ -262,7 +304,9 @@ def _parse_proactive(doc: _Document, report: Report) -> None:
             report.proactive[entry.code] = _missing(entry.measures)
             report.problems.append(f"proactive.{entry.code}: item not found")
             continue
-        cells, unread = _read_row(doc, spans[entry.code], entry.measures)
+        cells, unread = _read_matched_row(
+            doc, report, f"proactive.{entry.code}", spans[entry.code], entry.measures, labels
+        )
         report.proactive[entry.code] = cells
         if unread is not None:
             report.unread_rows[("proactive", entry.code)] = unread
@@ -292,4 +336,21 @@ def parse_source(source: SourceText) -> Report:
     _parse_proactive(doc, report)
     _parse_requests(doc, report)
     _parse_review(doc, report)
+    _note_second_report(doc, report)
     return report
+
+
+def _note_second_report(doc: _Document, report: Report) -> None:
+    """A file that holds two reports (a page listing two years, two agencies' reports pasted together) is said so:
+    only the first is read, and the second must never vanish without a word."""
+    first_review = doc.headings.get("review_litigation")
+    if first_review is None:
+        return
+    for match in SECTION_HEADINGS["requests"].finditer(doc.compact.text, first_review.end()):
+        if match.method == "content":
+            break
+        following = SECTION_HEADINGS["review_litigation"].search(doc.compact.text, match.end())
+        if following is not None and following.method != "content":
+            where = doc.where(_end(doc, match.start()))
+            report.problems.append(f"second report in the file: section 三 again at {where}; only the first is read")
+            return
