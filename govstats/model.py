@@ -110,6 +110,8 @@ class Report:
     unread_rows: dict[tuple[str, str], list[Token]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     text: str = ""
+    # What the recovery weighed for each unread row, keyed like unread_rows: `govstats parse --explain` shows it.
+    recovery_notes: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def report_id(self) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from .. import codebook
-from ..model import AMBIGUOUS, MISSING, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, CheckResult, Report, Token
+from ..model import AMBIGUOUS, BLANK, MISSING, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, CheckResult, Report, Token
 from .digits import (  # noqa: F401  (re-exported: the recovery's public names)
     data_runs,
     grouped_readings,
@@ -27,6 +27,7 @@ from .digits import (  # noqa: F401  (re-exported: the recovery's public names)
     sum_readings,
     tokens_from_garbled_section,
 )
+from .misprints import broken_checks
 from .solve import (  # noqa: F401
     AMBIGUOUS_READINGS,
     NARRATIVE_TOTAL,
@@ -38,6 +39,7 @@ from .solve import (  # noqa: F401
     solve_requests,
     solve_review,
 )
+from .subset import degraded_requests, degraded_review
 
 # Proactive measures that are amounts and may print a decimal point.
 DECIMAL_MEASURES = frozenset({"amount_10k_yuan", "amount"})
@@ -60,9 +62,11 @@ def _write(cells: dict[str, Cell], column: str, values: frozenset, identities, r
         return False
     if len(values) == 1:
         value = next(iter(values))
-        cells[column] = Cell(value, VALUE, raw, location, RECOVERED, identities=tuple(identities))
+        status = BLANK if value is None else VALUE  # a blank read from a short row: missing, never 0
+        cells[column] = Cell(value, status, raw, location, RECOVERED, identities=tuple(identities))
         return True
-    cells[column] = Cell(None, AMBIGUOUS, raw, location, candidates=tuple(sorted(values)))
+    candidates = tuple(BLANK if v is None else v for v in sorted(values, key=lambda v: (v is not None, v or 0)))
+    cells[column] = Cell(None, AMBIGUOUS, raw, location, candidates=candidates)
     return False
 
 
@@ -72,6 +76,12 @@ def _check(report: Report, check: str, where: str, solution: Solution, passed: b
 
 def _summary(report: Report, check: str, where: str, solution: Solution, recovered: int, ambiguous: int, what: str):
     """One check row per section: how many readings the identities allow and what was written."""
+    if solution.degraded and solution.readings:
+        detail = (
+            f"no reading satisfies {what}; {solution.readings} reading(s) break the fewest equations "
+            f"({len(solution.broken_sets[0])}): {recovered} cells recovered, {ambiguous} ambiguous"
+        )
+        return [_check(report, check, where, solution, False, detail)]
     if solution.status == UNRECOVERABLE:
         empty = f"; rows with no reading: {', '.join(solution.empty_rows)}" if solution.empty_rows else ""
         detail = f"no reading of the printed runs satisfies {what}: left unreadable, runs kept{empty}"
@@ -129,13 +139,17 @@ def _recover_requests(report: Report, narrative_totals, previous_carried_forward
     solution = solve_requests(
         runs, rows, columns, known, narrative_totals=narrative_totals, previous_carried_forward=previous_carried_forward
     )
+    exact = solution
+    if solution.status == UNRECOVERABLE:  # the source breaks an identity: a maximum consistent subset instead
+        solution = degraded_requests(runs, rows, columns, known)
     recovered = ambiguous = 0
     for row, ts in tokens.items():
         cells = report.requests.setdefault(row, {})
         report.unread_rows[("requests", row)] = ts
+        report.recovery_notes[("requests", row)] = _row_note(ts, exact, solution, row)
         for column in columns:
             key = (row, column)
-            if solution.status == UNRECOVERABLE:
+            if key not in solution.values:
                 if cells.get(column) is None or cells[column].status == MISSING:
                     cells[column] = Cell(None, UNREADABLE, _raw(ts), ts[0].location if ts else "")
                 continue
@@ -144,7 +158,23 @@ def _recover_requests(report: Report, narrative_totals, previous_carried_forward
             )
             recovered += wrote
             ambiguous += cells[column].status == AMBIGUOUS
-    return _summary(report, "recovery_requests", "requests", solution, recovered, ambiguous, "identities 1-3")
+    checks = _summary(report, "recovery_requests", "requests", solution, recovered, ambiguous, "identities 1-3")
+    return checks + broken_checks(report, "recovery_requests", "requests", solution, columns)
+
+
+def _row_note(tokens: Sequence[Token], exact: Solution, solution: Solution, row: str) -> str:
+    """What the search weighed for one row, for ``govstats parse --explain``."""
+    run = _raw(tokens)
+    if not solution.degraded:
+        return f"run {run!r}: read under identities 1-3 together ({exact.readings} joint reading(s))"
+    weighed = solution.considered.get(row)
+    if weighed is None:
+        return f"run {run!r}: no reading of its digits fits the row; left unreadable"
+    sets = "; ".join(", ".join(f"{i}@{w}" for i, w in broken) or "none" for broken in solution.broken_sets)
+    return (
+        f"run {run!r}: no reading satisfies identities 1-3 together; {weighed} reading(s) of this run weighed, "
+        f"{solution.readings} joint reading(s) break the fewest equations (broken: {sets})"
+    )
 
 
 def _recover_review(report: Report, narrative_totals) -> list[CheckResult]:
@@ -157,8 +187,12 @@ def _recover_review(report: Report, narrative_totals) -> list[CheckResult]:
     known = {
         (p, o): cell.value for p, cs in report.review_litigation.items() for o, cell in cs.items() if cell.is_number
     }
-    solution = solve_review([t.text for t in tokens], known, narrative_totals=narrative_totals)
+    runs = [t.text for t in tokens]
+    solution = solve_review(runs, known, narrative_totals=narrative_totals)
+    if solution.status == UNRECOVERABLE:
+        solution = degraded_review(runs, known)
     report.unread_rows[("review_litigation", "all")] = tokens
+    report.recovery_notes[("review_litigation", "all")] = _row_note(tokens, solution, solution, "all")
     recovered = ambiguous = 0
     if solution.status != UNRECOVERABLE:
         for (proceeding, outcome), values in solution.values.items():
@@ -166,7 +200,8 @@ def _recover_review(report: Report, narrative_totals) -> list[CheckResult]:
             ids = solution.identities.get((proceeding, outcome), ())
             recovered += _write(cells, outcome, values, ids, _raw(tokens), location)
             ambiguous += cells[outcome].status == AMBIGUOUS
-    return _summary(report, "recovery_review", "review_litigation", solution, recovered, ambiguous, "identity 4")
+    checks = _summary(report, "recovery_review", "review_litigation", solution, recovered, ambiguous, "identity 4")
+    return checks + broken_checks(report, "recovery_review", "review_litigation", solution, codebook.proceedings())
 
 
 def _note_cell(tokens: Sequence[Token], candidates: Sequence[tuple]) -> dict[int, str]:

@@ -51,6 +51,12 @@ class Solution:
     identities: dict[Key, tuple[str, ...]] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)  # declared constraints that no reading satisfies
     empty_rows: list[str] = field(default_factory=list)  # rows whose run has no reading on its own
+    # A degraded solution (no reading satisfies every identity) holds the readings breaking the fewest equations;
+    # broken_sets lists, per such reading class, the (identity, row or column) equations it breaks.
+    degraded: bool = False
+    broken_sets: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
+    complete: bool = True  # every optimal broken set was searched
+    considered: dict[str, int] = field(default_factory=dict)  # readings of each row's run the search weighed
 
     @property
     def status(self) -> str:
