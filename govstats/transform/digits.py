@@ -91,9 +91,27 @@ def tokens_from_garbled_section(text: str, rows: Sequence[str], location: str = 
     return {row: [Token(run, location)] for row, (run, _) in zip(rows, runs, strict=True)}
 
 
+# A top-level heading (五、, 六、 …): section 四's body holds none, so the first one ends its table even where the
+# next section's title is not one the detector knows (五、信息处理费收取情况).
+_TOP_HEADING = re.compile(r"(?<![一二三四五六七八九十])[一二三四五六七八九十]{1,2}、")
+
+
 def review_tokens_from_text(text: str, location: str = "") -> list[Token]:
     """The digit runs of a garbled section 四 body: its fifteen numbers, whitespace kept as separators."""
-    return [Token(run, location) for run, _ in data_runs(text)]
+    heading = _TOP_HEADING.search(text)
+    if heading is not None:
+        text = text[: heading.start()]
+    runs = data_runs(text)
+    # A number followed by a unit or a date word (2022年, 3件) belongs to a sentence around the table, not to it.
+    return [Token(run, location) for run, start in runs if not _PROSE_UNIT.match(text, _end_of(text, run, start))]
+
+
+_PROSE_UNIT = re.compile(r"\s*[年月日号件个起%]")
+
+
+def _end_of(text: str, run: str, start: int) -> int:
+    """Offset just after ``run`` found at ``start`` in the OCR-normalised text (same length as the original)."""
+    return start + len(run)
 
 
 # ---------------------------------------------------------------------------------------------------------------

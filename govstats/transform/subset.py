@@ -377,7 +377,10 @@ def degraded_review(runs: Sequence[str], known: Mapping[Key, int] | None = None)
                     continue
                 if cost + rest_cost < best:
                     best, found = cost + rest_cost, []
-                found.extend((*head, *tail) for head in readings for tail in rest)
+                for head in readings:
+                    found.extend((*head, *tail) for tail in rest[: MAX_REVIEW_READINGS + 1 - len(found)])
+                    if len(found) > MAX_REVIEW_READINGS:
+                        break
         return best, tuple(found[: MAX_REVIEW_READINGS + 1])
 
     broken, readings = best_from(0, 0) if text else (len(proceedings) + 1, ())
