@@ -190,7 +190,7 @@ def _recover_review(report: Report, narrative_totals) -> list[CheckResult]:
     runs = [t.text for t in tokens]
     solution = solve_review(runs, known, narrative_totals=narrative_totals)
     if solution.status == UNRECOVERABLE:
-        solution = degraded_review(runs, known)
+        solution = degraded_review(runs, known, narrative_totals=narrative_totals)
     report.unread_rows[("review_litigation", "all")] = tokens
     report.recovery_notes[("review_litigation", "all")] = _row_note(tokens, solution, solution, "all")
     recovered = ambiguous = 0

@@ -28,7 +28,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from .. import codebook
 from ..codebook import REVIEW_SUM, ROW_SUM
 from .digits import _pieces_text, splits, sum_readings
-from .solve import SINGLE_SPLIT, Solution, _column_solve, request_constraints
+from .solve import SINGLE_SPLIT, Solution, _column_solve, _review_tests, request_constraints
 
 Key = tuple[str, str]
 EquationId = tuple[str, str]  # (identity, row or column it is written for)
@@ -336,8 +336,13 @@ def _deciding(solution: Solution, options, equations: Sequence[Equation], names)
     return named
 
 
-def degraded_review(runs: Sequence[str], known: Mapping[Key, int] | None = None) -> Solution:
+def degraded_review(
+    runs: Sequence[str], known: Mapping[Key, int] | None = None, *, narrative_totals: Mapping | None = None
+) -> Solution:
     """Section 四 when no reading has every proceeding summing: the readings with the fewest broken proceedings.
+
+    A garbled run may also have lost digits, which no broken-sum reading restores: where the prose states review
+    figures, only readings agreeing with every one are kept, and none agreeing leaves the section unreadable.
 
     The run is cut into one piece per proceeding; a piece is read by its sum (identity 4 holds) or, when it has few
     splits, by any split (identity 4 broken for that proceeding).
@@ -347,6 +352,10 @@ def degraded_review(runs: Sequence[str], known: Mapping[Key, int] | None = None)
     known = dict(known or {})
     text = _pieces_text(runs)
     size = len(outcomes)
+    if len(text.split()) < len(proceedings):
+        # Fused into fewer pieces than proceedings, three sums cannot tell a misprint from a digit the copy lost
+        # (seed 004's 38 digits): the section stays unreadable rather than guessed.
+        return Solution(0, degraded=True)
 
     @cache
     def pieces(start: int, end: int) -> tuple[tuple[tuple, ...], tuple[tuple, ...]]:
@@ -385,6 +394,8 @@ def degraded_review(runs: Sequence[str], known: Mapping[Key, int] | None = None)
 
     broken, readings = best_from(0, 0) if text else (len(proceedings) + 1, ())
     readings = [r for r in readings if all(known.get(k, v) == v for k, v in zip(keys, r, strict=True))]
+    tests = _review_tests(narrative_totals)
+    readings = [r for r in readings if all(test(dict(zip(keys, r, strict=True))) for _, test in tests)]
     solution = Solution(len(readings), degraded=True, complete=len(readings) <= MAX_REVIEW_READINGS)
     if not readings or broken > len(proceedings):
         solution.readings = 0
