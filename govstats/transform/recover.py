@@ -40,6 +40,7 @@ from .solve import (  # noqa: F401
     solve_review,
 )
 from .subset import degraded_requests, degraded_review
+from .values import NOT_A_COUNT, as_count
 
 # Proactive measures that are amounts and may print a decimal point.
 DECIMAL_MEASURES = frozenset({"amount_10k_yuan", "amount"})
@@ -268,6 +269,17 @@ def _recover_item(report: Report, entry: codebook.Entry, tokens: Sequence[Token]
     return _check(report, "recovery_proactive", where, solution, True if len(candidates) == 1 else None, detail)
 
 
+def _counts_as_printed(report: Report) -> None:
+    """Decimals and over-large numbers read into 三/四 are kept as printed (unreadable, raw), never as counts."""
+    for table in (report.requests, report.review_litigation):
+        for row, cells in table.items():
+            for column, cell in cells.items():
+                kept = as_count(cell)
+                if kept is not cell:
+                    cells[column] = kept
+                    report.problems.append(f"{row}.{column}: {NOT_A_COUNT}: {kept.raw}")
+
+
 def _previous_carried_forward(previous_year) -> dict[str, int] | None:
     if previous_year is None:
         return None
@@ -286,6 +298,7 @@ def recover_report(
     ``requests_answered``, ``reconsideration_cases``, ...). ``previous_year``: the same agency's report for the
     year before (or its carried_forward row), for identity 5. Both only narrow what identities 1-4 allow.
     """
+    _counts_as_printed(report)
     results = _recover_proactive(report)
     results += _recover_requests(report, narrative_totals, _previous_carried_forward(previous_year))
     results += _recover_review(report, narrative_totals)

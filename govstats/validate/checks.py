@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .. import codebook
 from ..codebook.identities import carry_equations, equations
 from ..model import CheckResult, Report
+from ..transform.values import is_printed_non_count
 
 
 def _sum(values: Iterable[float | None]) -> float | None:
@@ -54,9 +55,30 @@ def review_checks(report: Report) -> list[CheckResult]:
     return _equation_checks(report, "review_litigation") if report.review_litigation else []
 
 
+COUNT_AS_PRINTED = "count_as_printed"
+
+
+def count_checks(report: Report) -> list[CheckResult]:
+    """Counts of 三/四 printed as no count can be: negative (kept signed), decimal or too large (kept as raw)."""
+    results = []
+    for section in ("requests", "review_litigation"):
+        for row, cells in getattr(report, section).items():
+            for column, cell in cells.items():
+                where = f"{section}.{row}.{column}"
+                if cell.is_number and cell.value < 0:
+                    detail = f"a negative count, kept as printed: {cell.raw}"
+                    results.append(
+                        CheckResult(report.report_id, COUNT_AS_PRINTED, where, None, cell.value, False, detail)
+                    )
+                elif is_printed_non_count(cell):
+                    detail = f"not a count (decimal or too large), kept as printed: {cell.raw}"
+                    results.append(CheckResult(report.report_id, COUNT_AS_PRINTED, where, None, None, False, detail))
+    return results
+
+
 def report_checks(report: Report) -> list[CheckResult]:
-    """Identities 1-4 of one report."""
-    return request_checks(report) + review_checks(report)
+    """Identities 1-4 of one report, and counts printed as no count can be."""
+    return request_checks(report) + review_checks(report) + count_checks(report)
 
 
 # The prose figures that corpus-wide checks compare across years.
