@@ -15,6 +15,7 @@ from functools import cache
 from ..model import Token
 from ..textnorm import Compact
 from .detect import SECTION_HEADINGS
+from .values import SIGNS
 
 # ---------------------------------------------------------------------------------------------------------------
 # Normalisation and extraction
@@ -25,7 +26,12 @@ _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
 _OCR_RUN = re.compile(r"[0-9OoIl]+(?:[ \t]+[0-9OoIl]+)*")
 # OCR'd label characters seen in garbled copies; labels only, never digits.
 _LABEL_FIXES = {"申清人": "申请人", "中请": "申请", "彳壬务": "任务"}
-_DATA_RUN = re.compile(r"\d+(?:[ \t\r\n\u3000]+\d+)*")
+# A run of digits (pieces apart by white space); a sign right before a digit belongs to the run, so "35-15" and
+# "-4" keep their sign instead of being read as positive.
+_DATA_RUN = re.compile(
+    r"(?<![\w])[-−－]?\d+(?:(?:[ \t\r\n\u3000]*[-−－]|[ \t\r\n\u3000]+)\d+)*"
+    r"|\d+(?:(?:[ \t\r\n\u3000]*[-−－]|[ \t\r\n\u3000]+)\d+)*"
+)
 _ORDINAL_AFTER = re.compile(r"[.、．](?=[^\d\s.])")
 
 
@@ -127,6 +133,9 @@ def _pieces_text(run: str | Sequence[str]) -> str:
 
 def _number(text: str, decimal: bool) -> int | float | None:
     """The value of a printed number, or None when it is not one (leading zero, stray point)."""
+    if text and text[0] in SIGNS:  # a printed sign: the number is negative ("88-720" is 88 and -720); "-0" is no number
+        value = _number(text[1:], decimal)
+        return None if not value else -value
     whole, _, fraction = text.partition(".")
     if not whole.isdigit() or (len(whole) > 1 and whole[0] == "0"):
         return None
@@ -198,6 +207,8 @@ def _numbers_from(text: str, start: int) -> list[tuple[int, int]]:
             break
         value = _number(text[start:end], False)
         if value is None:
+            if end == start + 1 and text[start] in SIGNS:
+                continue
             break
         found.append((end + 1 if end < len(text) and text[end] == " " else end, value))
     return found

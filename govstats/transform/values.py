@@ -71,9 +71,10 @@ def cell_of(token: Token) -> Cell:
         return Cell(None, SLASH, text, token.location)
     if set(text) <= set("-—－–"):
         return Cell(None, DASH, text, token.location)
-    number = text[1:] if text[:1] in SIGNS else text
+    signed = text[0] in SIGNS
+    number = text[1:] if signed else text
     value = float(number) if "." in number else int(number)
-    if text[:1] in SIGNS:
+    if signed:
         value = -value  # printed with a sign: kept signed, never stored as positive
     return Cell(value, VALUE, text + (f"（{token.note}）" if token.note else ""), token.location, note=token.note)
 

@@ -58,6 +58,11 @@ def review_checks(report: Report) -> list[CheckResult]:
 COUNT_AS_PRINTED = "count_as_printed"
 
 
+def _from_a_run(report: Report, section: str, row: str) -> bool:
+    """The row was read from a fused digit run (its unreadable cells keep the run, not one printed number)."""
+    return (section, row) in report.unread_rows or (section, "all") in report.unread_rows
+
+
 def count_checks(report: Report) -> list[CheckResult]:
     """Counts of 三/四 printed as no count can be: negative (kept signed), decimal or too large (kept as raw)."""
     results = []
@@ -70,7 +75,7 @@ def count_checks(report: Report) -> list[CheckResult]:
                     results.append(
                         CheckResult(report.report_id, COUNT_AS_PRINTED, where, None, cell.value, False, detail)
                     )
-                elif is_printed_non_count(cell):
+                elif is_printed_non_count(cell) and not _from_a_run(report, section, row):
                     detail = f"not a count (decimal or too large), kept as printed: {cell.raw}"
                     results.append(CheckResult(report.report_id, COUNT_AS_PRINTED, where, None, None, False, detail))
     return results
