@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from .. import codebook
+from ..codebook.prose import prose_figures
 from ..model import AMBIGUOUS, BLANK, MISSING, RECOVERED, TABLE, UNREADABLE, VALUE, Cell, CheckResult, Report, Token
 from .digits import (  # noqa: F401  (re-exported: the recovery's public names)
     data_runs,
@@ -41,6 +42,9 @@ from .solve import (  # noqa: F401
 )
 from .subset import degraded_requests, degraded_review
 from .values import NOT_A_COUNT, as_count
+
+# The identity a section-二 cell is recovered by when a prose figure restating it settles its run.
+PROSE = "narrative"
 
 # Proactive measures that are amounts and may print a decimal point.
 DECIMAL_MEASURES = frozenset({"amount_10k_yuan", "amount"})
@@ -234,39 +238,75 @@ def _printed(value: int | float) -> str:
     return str(value) if isinstance(value, int) else f"{value}"
 
 
-def _recover_proactive(report: Report) -> list[CheckResult]:
+def _recover_proactive(report: Report, narrative_totals: Mapping | None = None) -> list[CheckResult]:
     items = {e.code: e for e in codebook.proactive_items(report.format_version or codebook.FORMAT_2021)}
     results = []
     for (section, item), tokens in report.unread_rows.items():
         if section != "proactive" or item not in items:
             continue
-        results.append(_recover_item(report, items[item], tokens))
+        results += _recover_item(report, items[item], tokens, _stated(item, narrative_totals))
     return results
 
 
-def _recover_item(report: Report, entry: codebook.Entry, tokens: Sequence[Token]) -> CheckResult:
-    """Section 二 has no identity: a fused cell is exact only when a single split exists."""
+def _stated(item: str, narrative_totals: Mapping | None) -> dict[str, tuple[str, int]]:
+    """Measure -> (prose figure, value) for the prose figures that restate one cell of this section-二 item."""
+    stated = {}
+    for key, figure in prose_figures().items():
+        value = (narrative_totals or {}).get(key)
+        cells = figure.table_cells() if figure.section == "proactive" and value is not None else ()
+        if len(cells) == 1 and cells[0][0] == item:
+            stated[cells[0][1]] = (key, value)
+    return stated
+
+
+def _recover_item(
+    report: Report, entry: codebook.Entry, tokens: Sequence[Token], stated: Mapping[str, tuple[str, int]]
+) -> list[CheckResult]:
+    """Section 二 has no identity: a fused cell is exact when a single split exists, or when the prose restating
+    a cell (制发 … 件, 现行有效 … 件) leaves one; a prose figure no split agrees with is a failed check."""
     measures = entry.measures
     flags = [m in DECIMAL_MEASURES for m in measures]
     candidates = split_candidates([t.text for t in tokens], len(measures), decimals=flags)
     cells = report.proactive.setdefault(entry.code, {})
     where = f"proactive.{entry.code}"
-    solution = Solution(
-        len(candidates), {(entry.code, m): frozenset(s[i] for s in candidates) for i, m in enumerate(measures)}
-    )
+    by_split = {m: frozenset(s[i] for s in candidates) for i, m in enumerate(measures)}
+    agreeing = [s for s in candidates if all(s[measures.index(m)] == v for m, (_, v) in stated.items())]
+    conflict = bool(stated) and bool(candidates) and not agreeing
+    chosen = agreeing if stated and agreeing else candidates
+    solution = Solution(len(chosen), {(entry.code, m): frozenset(s[i] for s in chosen) for i, m in enumerate(measures)})
     if not candidates:
         detail = "no split of the printed run into the item's measures: left unreadable"
-        return _check(report, "recovery_proactive", where, solution, False, detail)
-    notes = _note_cell(tokens, candidates)
+        return [_check(report, "recovery_proactive", where, solution, False, detail)]
+    notes = _note_cell(tokens, chosen)
     recovered = 0
     location = tokens[0].location if tokens else ""
+    used = tuple(key for _, (key, _) in stated.items())
     for index, measure in enumerate(measures):
         values = solution.values[(entry.code, measure)]
-        recovered += _write(cells, measure, values, (SINGLE_SPLIT,), _raw(tokens), location)
+        decided = (SINGLE_SPLIT,) if len(by_split[measure]) == 1 else (PROSE, *used)
+        recovered += _write(cells, measure, values, decided, _raw(tokens), location)
         if index in notes and cells[measure].status in (VALUE, AMBIGUOUS) and cells[measure].method != TABLE:
             cells[measure] = replace(cells[measure], note=notes[index])
-    detail = f"{len(candidates)} split(s), no identity applies: {recovered} of {len(measures)} cells exact"
-    return _check(report, "recovery_proactive", where, solution, True if len(candidates) == 1 else None, detail)
+    stated_text = ", ".join(f"{key} = {value}" for key, value in stated.values())
+    report.recovery_notes[("proactive", entry.code)] = (
+        f"run {_raw(tokens)!r}: {len(candidates)} split(s) into {', '.join(measures)}"
+        + (f"; prose states {stated_text}: {len(agreeing)} agree" if stated else "; no identity applies")
+    )
+    detail = f"{len(chosen)} split(s), {'prose ' + stated_text if stated and agreeing else 'no identity applies'}"
+    results = [
+        _check(
+            report,
+            "recovery_proactive",
+            where,
+            solution,
+            True if len(chosen) == 1 else None,
+            f"{detail}: {recovered} of {len(measures)} cells exact",
+        )
+    ]
+    if conflict:
+        detail = f"the prose ({stated_text}) agrees with no split of the printed run {_raw(tokens)!r}"
+        results.append(_check(report, "recovery_proactive", where, solution, False, detail))
+    return results
 
 
 def _counts_as_printed(report: Report) -> None:
@@ -299,7 +339,7 @@ def recover_report(
     year before (or its carried_forward row), for identity 5. Both only narrow what identities 1-4 allow.
     """
     _counts_as_printed(report)
-    results = _recover_proactive(report)
+    results = _recover_proactive(report, narrative_totals)
     results += _recover_requests(report, narrative_totals, _previous_carried_forward(previous_year))
     results += _recover_review(report, narrative_totals)
     return results
