@@ -27,7 +27,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .. import codebook
 from ..codebook import REVIEW_SUM, ROW_SUM
-from .digits import _pieces_text, splits, sum_readings
+from .digits import _number, _pieces_text, splits, sum_readings
 from .solve import SINGLE_SPLIT, Solution, _column_solve, _review_tests, request_constraints
 
 Key = tuple[str, str]
@@ -244,7 +244,7 @@ def degraded_requests(
         if found.readings:
             options[row] = found
     first = _search(runs, rows, names, known, options)
-    implied = _implied_rows(runs, rows, names, known, options, first) if first.readings else {}
+    implied = _implied_rows(runs, rows, names, known, options, first) if first.readings or not options else {}
     if implied:
         options.update(implied)
         first = _search(runs, rows, names, known, options)
@@ -288,8 +288,9 @@ def _one_cell_apart(text: str, expected: Sequence[int | None]) -> list[tuple]:
         head, tail = "".join(printed[:index]), "".join(printed[index + 1 :])
         if len(head) + len(tail) < len(text) and text.startswith(head) and text.endswith(tail):
             middle = text[len(head) : len(text) - len(tail)]
-            if middle.isdigit() and (middle == "0" or middle[0] != "0"):
-                found.append((*expected[:index], int(middle), *expected[index + 1 :]))
+            value = _number(middle, False)
+            if value is not None:
+                found.append((*expected[:index], value, *expected[index + 1 :]))
     return list(dict.fromkeys(found))
 
 
