@@ -171,13 +171,17 @@ def _row_note(tokens: Sequence[Token], exact: Solution, solution: Solution, row:
     """What the search weighed for one row, for ``govstats parse --explain``."""
     run = _raw(tokens)
     if not solution.degraded:
-        return f"run {run!r}: read under identities 1-3 together ({exact.readings} joint reading(s))"
+        alone = sum_readings([t.text for t in tokens], len(codebook.applicants())) if row != "all" else []
+        shown = "; ".join(",".join(map(str, r)) for r in alone[:4]) + (" …" if len(alone) > 4 else "")
+        weighed = f"{len(alone)} split(s) satisfy its row sum ({shown}); " if row != "all" else ""
+        what = "identities 1-3 together leave" if row != "all" else "identity 4 leaves"
+        return f"run {run!r}: {weighed}{what} {exact.readings} joint reading(s)"
     weighed = solution.considered.get(row)
     if weighed is None:
         return f"run {run!r}: no reading of its digits fits the row; left unreadable"
     sets = "; ".join(", ".join(f"{i}@{w}" for i, w in broken) or "none" for broken in solution.broken_sets)
     return (
-        f"run {run!r}: no reading satisfies identities 1-3 together; {weighed} reading(s) of this run weighed, "
+        f"run {run!r}: no reading satisfies every identity; {weighed} reading(s) of this run weighed, "
         f"{solution.readings} joint reading(s) break the fewest equations (broken: {sets})"
     )
 
