@@ -27,6 +27,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from .. import codebook
 from ..codebook import REVIEW_SUM, ROW_SUM
+from ..codebook.identities import equations
 from .digits import _number, _pieces_text, splits, sum_readings
 from .solve import SINGLE_SPLIT, Solution, _column_solve, _review_tests, request_constraints
 
@@ -353,9 +354,10 @@ def degraded_review(
     known = dict(known or {})
     text = _pieces_text(runs)
     size = len(outcomes)
-    if len(text.split()) < len(proceedings):
+    if len(text.split()) < len(proceedings) and len(text.replace(" ", "")) != len(keys):
         # Fused into fewer pieces than proceedings, three sums cannot tell a misprint from a digit the copy lost
-        # (seed 004's 38 digits): the section stays unreadable rather than guessed.
+        # (seed 004's 38 digits): the section stays unreadable rather than guessed. One digit per cell leaves no
+        # room for a lost digit: that run reads as printed, its broken sums failed checks.
         return Solution(0, degraded=True)
 
     @cache
@@ -405,9 +407,9 @@ def degraded_review(
     for reading in readings:
         values = dict(zip(keys, reading, strict=True))
         failing = tuple(
-            (REVIEW_SUM, p)
-            for p in proceedings
-            if sum(values[(p, o)] for o in outcomes[:-1]) != values[(p, outcomes[-1])]
+            (e.identity, e.where.rsplit(".", 1)[1])
+            for e in equations("review_litigation")
+            if sum(values[k] for k in e.left) != sum(values[k] for k in e.right)
         )
         if failing not in solution.broken_sets:
             solution.broken_sets.append(failing)
