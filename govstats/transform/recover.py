@@ -159,7 +159,7 @@ def _recover_requests(report: Report, narrative_totals, previous_carried_forward
                     cells[column] = Cell(None, UNREADABLE, _raw(ts), ts[0].location if ts else "")
                 continue
             wrote = _write(
-                cells, column, solution.values[key], solution.identities.get(key, ()), _raw(ts), ts[0].location
+                cells, column, solution.values[key], solution.identities.get(key, ()), _raw(ts), _location(ts)
             )
             recovered += wrote
             ambiguous += cells[column].status == AMBIGUOUS
@@ -347,3 +347,7 @@ def recover_report(
     results += _recover_requests(report, narrative_totals, _previous_carried_forward(previous_year))
     results += _recover_review(report, narrative_totals)
     return results
+
+
+def _location(tokens: Sequence[Token]) -> str:
+    return tokens[0].location if tokens else ""

@@ -211,9 +211,15 @@ def _row_readings(runs: Mapping[str, Sequence[str]], columns: Sequence[str], kno
     """Per row, the splits satisfying identity 1 and agreeing with the cells already read."""
     readings = {}
     for row, run in runs.items():
-        fits = sum_readings(run, len(columns))
+        fits = sum_readings(run, len(columns)) if _has_digits(run) else [(None,) * len(columns)]
         readings[row] = [r for r in fits if all(known.get((row, c), v) == v for c, v in zip(columns, r, strict=True))]
     return readings
+
+
+def _has_digits(run: str | Sequence[str]) -> bool:
+    """A row printed as its label alone (（六）2. and 3. with no number) has no digits: its cells are blank — the
+    layout says nothing was printed there — and count as nothing in the sums."""
+    return any(ch.isdigit() for ch in _pieces_text(run))
 
 
 def _pins(narrative_totals: Mapping | None, previous_carried_forward: Mapping | None) -> dict[Key, tuple[int, str]]:

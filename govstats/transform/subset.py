@@ -79,6 +79,8 @@ def with_blanks(run: str | Sequence[str], parts: int) -> list[tuple]:
 
 def row_options(run: str | Sequence[str], parts: int, known: Mapping[int, int] | None = None) -> RowOptions:
     """Every reading of a row worth considering when the identities cannot all hold (see the module's text)."""
+    if not any(ch.isdigit() for ch in _pieces_text(run)):  # a row printed as its label alone: blank cells
+        return RowOptions([(None,) * parts], [True], blanks=True)
     satisfying = sum_readings(run, parts)
     limit = MAX_SPLITS if satisfying else MAX_SPLITS_UNSUMMED
     every = splits(run, parts) if len(satisfying) <= limit else []
