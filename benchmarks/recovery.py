@@ -77,12 +77,18 @@ def main() -> None:
     cells = sum(r["cells_34"] for r in rows)
     unreadable = sum(r["unreadable_34"] for r in rows)
     print(f"reports: {len(rows)}")
-    print(f"三/四 cells: {cells}, unreadable {unreadable} ({100 * unreadable / max(cells, 1):.2f}%), "
-          f"ambiguous {sum(r['ambiguous_34'] for r in rows)}")
-    print(f"sections lost (every cell unreadable): {sum(len(r['lost']) for r in rows)} "
-          f"in {sum(bool(r['lost']) for r in rows)} reports")
-    print(f"二 cells: {sum(r['cells_2'] for r in rows)}, ambiguous {sum(r['ambiguous_2'] for r in rows)}, "
-          f"unreadable {sum(r['unreadable_2'] for r in rows)}")
+    print(
+        f"三/四 cells: {cells}, unreadable {unreadable} ({100 * unreadable / max(cells, 1):.2f}%), "
+        f"ambiguous {sum(r['ambiguous_34'] for r in rows)}"
+    )
+    print(
+        f"sections lost (every cell unreadable): {sum(len(r['lost']) for r in rows)} "
+        f"in {sum(bool(r['lost']) for r in rows)} reports"
+    )
+    print(
+        f"二 cells: {sum(r['cells_2'] for r in rows)}, ambiguous {sum(r['ambiguous_2'] for r in rows)}, "
+        f"unreadable {sum(r['unreadable_2'] for r in rows)}"
+    )
     print(f"recovery time per report: median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms")
 
 

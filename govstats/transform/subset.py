@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import combinations
+from itertools import combinations, product
+from math import prod
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -255,35 +256,55 @@ def degraded_requests(
 
 
 def _implied_rows(runs, rows, names, known, options, solution: Solution) -> dict[str, RowOptions]:
-    """Readings of the rows left out for having too many splits, from the cells the other rows fix.
+    """Readings of the rows left out for having too many splits, from the cells the other rows allow.
 
-    Where every other cell of a column equation is fixed, the equation says what the row's cell must be; the row
-    is then read as those values with at most one cell (the misprinted one) anything its digits allow.
+    A column equation whose other cells are runs or read says what the row's cell can be (one value per choice of
+    the others, while there are few); the row is then read as such values with at most one cell (the misprinted
+    one) anything its digits allow.
     """
-    fixed = {**known, **{k: next(iter(v)) for k, v in solution.values.items() if len(v) == 1}}
+    allowed = {**{k: frozenset([v]) for k, v in known.items()}, **solution.values}
     found = {}
     for row, run in runs.items():
         if row in options:
             continue
-        expected = [_implied(row, column, rows, fixed) for column in names]
-        readings = _one_cell_apart(_pieces_text(run), expected)
+        expected = [_implied(row, column, rows, allowed) for column in names]
+        if any(not values for values in expected) or prod(len(v) for v in expected) > MAX_IMPLIED_ROWS:
+            continue
+        readings = []
+        for choice in product(*(sorted(v) for v in expected)):
+            readings += _one_cell_apart(_pieces_text(run), choice)
+        readings = list(dict.fromkeys(readings))
         if readings:
             found[row] = RowOptions(readings, [_sums(r) for r in readings], implied=True)
     return found
 
 
-def _implied(row: str, column: str, rows, fixed) -> int | None:
+def _implied(row: str, column: str, rows, allowed: Mapping[Key, frozenset]) -> frozenset:
+    """The values a column equation leaves for (row, column), given the values the other cells may take."""
     for _, coefficients in request_constraints(rows):
         others = [r for r in coefficients if r != row]
-        if row in coefficients and all((r, column) in fixed for r in others):
-            value = -sum(coefficients[r] * (fixed[(r, column)] or 0) for r in others) * coefficients[row]
-            return value if value >= 0 else None
-    return None
+        if row not in coefficients or not all((r, column) in allowed for r in others):
+            continue
+        choices = [sorted(allowed[(r, column)], key=lambda v: v or 0) for r in others]
+        if prod(len(c) for c in choices) > MAX_IMPLIED:
+            continue
+        values = set()
+        for picked in product(*choices):
+            total = sum(coefficients[r] * (v or 0) for r, v in zip(others, picked, strict=True))
+            values.add(-total * coefficients[row])
+        return frozenset(v for v in values if v >= 0)
+    return frozenset()
+
+
+# Choices of the other cells tried when a row's cells are implied by its column equations (per equation, and
+# combinations of the implied values across the row's columns).
+MAX_IMPLIED = 64
+MAX_IMPLIED_ROWS = 1024
 
 
 def _one_cell_apart(text: str, expected: Sequence[int | None]) -> list[tuple]:
     """Splits of ``text`` equal to ``expected`` in every cell but one (which takes any number the digits allow)."""
-    if " " in text or any(v is None for v in expected):
+    if " " in text:
         return []
     printed = [str(v) for v in expected]
     found = []
