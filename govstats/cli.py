@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .dataset.build import LAYOUTS, build
-from .dataset.contract import narrative_json, report_json
+from .dataset.contract import explain_json, explain_text, narrative_json, report_json
 from .dataset.limits import DEFAULT_MAX_FILE_MB, DEFAULT_TIMEOUT_SECONDS, Limits
 from .dataset.names import escape_controls, report_id
 from .dataset.parallel import SCHEDULERS
@@ -87,7 +87,11 @@ def _parse(args: argparse.Namespace) -> int:
     if args.json:
         narrative = narrative_json(result.report.narrative, result.report)
         document = report_json(result.report, result.checks, narrative, values=args.values)
+        if args.explain:
+            document["explain"] = explain_json(result.report)
         print(json.dumps(document, ensure_ascii=False, indent=1, default=str))
+    elif args.explain:
+        print(explain_text(result.report))
     else:
         report = result.report
         failed = [c for c in result.checks if c.passed is False]
@@ -239,6 +243,9 @@ def parser() -> argparse.ArgumentParser:
     parse_parser.add_argument("--values", action="store_true", help="with --json: bare numbers for plain cells")
     _limit_arguments(parse_parser)
     parse_parser.add_argument("--cross-check", choices=CROSS_CHECK_MODES, help=CROSS_CHECK_HELP)
+    parse_parser.add_argument(
+        "--explain", action="store_true", help="for each recovered or ambiguous cell: its run, readings, identities"
+    )
     parse_parser.set_defaults(run=_parse)
     notebooks_parser = commands.add_parser("notebooks", help="curated notebooks")
     notebooks_commands = notebooks_parser.add_subparsers(dest="notebooks_command", required=True)

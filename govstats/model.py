@@ -113,7 +113,7 @@ class Report:
     year: int | None = None
     format_version: str | None = None
     title: str | None = None
-    one_row_other: bool = False
+    one_row_other: bool | None = None  # （六）其他处理 printed as one row; None: not read (the form's own layout)
     proactive: dict[str, dict[str, Cell]] = field(default_factory=dict)
     requests: dict[str, dict[str, Cell]] = field(default_factory=dict)
     review_litigation: dict[str, dict[str, Cell]] = field(default_factory=dict)
@@ -123,6 +123,8 @@ class Report:
     unread_rows: dict[tuple[str, str], list[Token]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     text: str = ""
+    # What the recovery weighed for each unread row, keyed like unread_rows: `govstats parse --explain` shows it.
+    recovery_notes: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def report_id(self) -> str:

@@ -18,9 +18,31 @@ _READ_AS = {"、": ".", "，": ",", "﹒": "."}
 PAGE_FOOTER = re.compile(r"^\s*(?:[-—－–]\s*\d{1,3}\s*[-—－–]|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\f)\s*$")
 
 
+def _is_note_mark(ch: str) -> bool:
+    """A footnote or note mark that NFKC would turn into a digit: circled (①), superscript (²), subscript, ⑴ …"""
+    if ch.isascii() or not ch.isdigit() and not ch.isnumeric():
+        return False
+    if "0" <= ch <= "9" or "\uff10" <= ch <= "\uff19":  # ASCII and full-width digits are digits
+        return False
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded != ch and any(c.isdigit() for c in folded)
+
+
+# Marks kept apart from numbers: NFKC leaves them alone here, so "43164①" stays 43164 with its note, not 431641.
+NOTE_MARKS = frozenset(ch for ch in map(chr, range(0x80, 0x2FFFF)) if _is_note_mark(ch))
+
+
 def normalize_line(text: str) -> str:
-    """NFKC (full-width digits and brackets to ASCII) and non-breaking spaces to spaces; nothing else changes."""
-    return unicodedata.normalize("NFKC", text).replace("\u00a0", " ").replace("\u3000", " ")
+    """NFKC (full-width digits and brackets to ASCII) and non-breaking spaces to spaces; nothing else changes.
+
+    Footnote marks, circled numbers and superscripts are notes, never digits: they are kept as printed (NFKC would
+    fuse ``18364²`` into 183642).
+    """
+    if NOTE_MARKS.isdisjoint(text):
+        folded = unicodedata.normalize("NFKC", text)
+    else:
+        folded = "".join(ch if ch in NOTE_MARKS else unicodedata.normalize("NFKC", ch) for ch in text)
+    return folded.replace("\u00a0", " ").replace("\u3000", " ")
 
 
 _COMPACT = str.maketrans({**dict.fromkeys(_DROP), **_READ_AS})

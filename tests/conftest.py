@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 SHARED = ROOT.parent / "shared"
 EXPECTED = SHARED / "expected"
 REAL = SHARED / "real"
+
+# Hypothesis profiles for every property test (``HYPOTHESIS_PROFILE``): ``ci``, the default, derandomized so a run
+# is repeatable whatever the order tests are collected in; ``dev`` a tenth of the cases; ``deep`` ten times as many.
+HYPOTHESIS_PROFILES = {"ci": 1.0, "dev": 0.1, "deep": 10.0}
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile("ci", deadline=None, derandomize=True, suppress_health_check=_QUIET, database=None)
+settings.register_profile("dev", deadline=None, suppress_health_check=_QUIET)
+settings.register_profile("deep", deadline=None, suppress_health_check=_QUIET)
+settings.load_profile(HYPOTHESIS_PROFILE if HYPOTHESIS_PROFILE in HYPOTHESIS_PROFILES else "ci")
 
 CLEAN_SEEDS = ("000_26d4c64f71069daa", "002_279364b37d11c44d", "003_e72d2a415b3bfbdb")
 GARBLED_SEED = "004_f83caf973bd6f809"

@@ -489,3 +489,33 @@ def test_synthetic_tables_recover_the_original_or_an_honest_ambiguity(table, dat
     runs = {row: [data.draw(garbled_row([table[(row, c)] for c in APPLICANTS]), label=row)] for row in ROWS_2021}
     solution = recover.solve_requests(runs, ROWS_2021)
     assert_honest(solution, table, list(table))
+
+
+# --- issue 13: prose settles section 二, and every decision is explained -------------------------------------
+
+
+def test_prose_figures_settle_a_fused_section_2_run_and_a_conflict_is_a_failed_check():
+    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report.unread_rows[("proactive", "normative_documents")] = [Token("8855698", "line 3")]
+    stated = {"normative_documents_issued": 88, "normative_documents_in_force": 698}
+    results = recover.recover_report(report, narrative_totals=stated)
+    cells = report.proactive["normative_documents"]
+    assert [(c.value, c.method) for c in cells.values()] == [(88, RECOVERED), (55, RECOVERED), (698, RECOVERED)]
+    assert all("narrative" in c.identities for c in cells.values())
+    assert results[0].passed is True
+
+    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report.unread_rows[("proactive", "normative_documents")] = [Token("8855698", "line 3")]
+    results = recover.recover_report(report, narrative_totals={"normative_documents_issued": 7})
+    assert any(r.passed is False and "agrees with no split" in r.detail for r in results)
+    assert all(c.status == AMBIGUOUS for c in report.proactive["normative_documents"].values())
+
+
+def test_explain_shows_run_readings_and_deciding_identities(capsys):
+    from govstats.cli import main
+
+    assert main(["parse", str(SEED_004), "--explain"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    granted = next(line for line in lines if line.startswith("requests.granted.natural_person "))
+    assert "= 9592" in granted and "959245333242410099" in granted and "identities 1-3" in granted
+    assert any(line.startswith("proactive.regulations.issued ambiguous, candidates [1, 18]") for line in lines)

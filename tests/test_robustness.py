@@ -22,8 +22,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+from conftest import HYPOTHESIS_PROFILE as PROFILE
+from conftest import HYPOTHESIS_PROFILES as PROFILES
 from conftest import RAW
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govstats import codebook
@@ -38,15 +40,6 @@ SEEDS = {path.name: path.read_bytes() for path in sorted(RAW.glob("0*.txt"))}
 SHORT = SEEDS["003_e72d2a415b3bfbdb.txt"]  # the shortest whole report (3 KB of text)
 SCRATCH = Path(tempfile.mkdtemp(prefix="govstats-robustness-"))
 atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
-
-
-PROFILES = {"ci": 1.0, "dev": 0.1, "deep": 10.0}
-PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
-_QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-settings.register_profile("ci", deadline=None, derandomize=True, suppress_health_check=_QUIET, database=None)
-settings.register_profile("dev", deadline=None, suppress_health_check=_QUIET)
-settings.register_profile("deep", deadline=None, suppress_health_check=_QUIET)
-settings.load_profile(PROFILE if PROFILE in PROFILES else "ci")
 
 
 def fast(examples: int) -> settings:

@@ -84,18 +84,20 @@ def applicants() -> tuple[str, ...]:
     return tuple(e.code for e in _select("applicant"))
 
 
-def request_rows(format_version: str = FORMAT_2021, *, one_row_other: bool = False) -> tuple[Entry, ...]:
+def request_rows(format_version: str = FORMAT_2021, *, one_row_other: bool | None = None) -> tuple[Entry, ...]:
     """Rows of section 三 in printed order.
 
-    Format 2019 prints （六）其他处理 as one row (code ``other``); some 2021 reports do too (``one_row_other``).
+    （六）其他处理 is one row (code ``other``) or three (``other_no_correction`` … ``other_other``). Format 2019
+    prints one row, format 2021 three; ``one_row_other`` says what a report actually prints where that is known
+    (some 2021 reports print one row, some 2019-form reports three); None is the form's own layout.
     """
     rows = _select("request_row")
-    single = format_version == FORMAT_2019 or one_row_other
+    single = format_version == FORMAT_2019 if one_row_other is None else one_row_other
     wanted = FORMAT_2019 if single else FORMAT_2021
     return tuple(e for e in rows if e.format in ("all", wanted))
 
 
-def disposition_rows(format_version: str = FORMAT_2021, *, one_row_other: bool = False) -> tuple[Entry, ...]:
+def disposition_rows(format_version: str = FORMAT_2021, *, one_row_other: bool | None = None) -> tuple[Entry, ...]:
     """The rows that sum to total_processed (identity 3)."""
     return tuple(e for e in request_rows(format_version, one_row_other=one_row_other) if e.group)
 

@@ -29,12 +29,12 @@ class ProseFigure:
     of: str
     label_en: str
 
-    def table_cells(self, format_version: str | None = None, *, one_row_other: bool = False) -> Cells:
+    def table_cells(self, format_version: str | None = None, *, one_row_other: bool | None = None) -> Cells:
         """The cells this figure speaks of, for a report of that form."""
         rows = request_rows(format_version or FORMAT_2021, one_row_other=one_row_other)
         return _resolve(self.cells, rows) if self.relation != PART_OF else _first_present(self.cells, rows)
 
-    def denominator(self, format_version: str | None = None, *, one_row_other: bool = False) -> Cells:
+    def denominator(self, format_version: str | None = None, *, one_row_other: bool | None = None) -> Cells:
         """For a ``share``: the cells of its denominator."""
         return _resolve(self.of, request_rows(format_version or FORMAT_2021, one_row_other=one_row_other))
 
@@ -70,6 +70,6 @@ def prose_figures() -> dict[str, ProseFigure]:
     return {row["key"]: ProseFigure(**row) for row in csv.DictReader(text.splitlines())}
 
 
-def withdrawal_cell(format_version: str | None = None, *, one_row_other: bool = False) -> tuple[str, str]:
+def withdrawal_cell(format_version: str | None = None, *, one_row_other: bool | None = None) -> tuple[str, str]:
     """The table cell that holds withdrawals (and is their proxy): 3.其他, or the one-row （六） of format 2019."""
     return prose_figures()["withdrawn"].table_cells(format_version, one_row_other=one_row_other)[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..model import Cell, CheckResult, NarrativeFigure, Report
+from ..model import AMBIGUOUS, RECOVERED, Cell, CheckResult, NarrativeFigure, Report
 from ..transform.narrative import EXTRA_KEYS, JSON_KEYS, PERCENTAGE, ordered_keys
 from ..validate.prose import NARRATIVE_PERCENTAGE, narrative_checks
 
@@ -100,3 +100,34 @@ def narrative_json(
             checked = dataclasses.replace(report, narrative=figures)
             out["percentages_inconsistent_with_table"] = percentage_inconsistencies(checked)
     return out
+
+
+def explain_json(report: Report) -> list[dict]:
+    """What the recovery decided, cell by cell: for each recovered or ambiguous cell, the printed run, what the
+    search weighed for its row (the readings considered) and the identities that decided (``govstats parse
+    --explain``)."""
+    out = []
+    for section, row, column, cell in report.cells():
+        if cell.method != RECOVERED and cell.status != AMBIGUOUS:
+            continue
+        note = report.recovery_notes.get((section, row)) or report.recovery_notes.get((section, "all"), "")
+        entry = {"cell": f"{section}.{row}.{column}", "status": cell.status, "printed": cell.raw, "weighed": note}
+        if cell.status == AMBIGUOUS:
+            entry["candidates"] = list(cell.candidates)
+        else:
+            entry["value"] = cell.value
+            entry["decided_by"] = list(cell.identities)
+        out.append(entry)
+    return out
+
+
+def explain_text(report: Report) -> str:
+    """:func:`explain_json` as lines a person reads."""
+    lines = []
+    for entry in explain_json(report):
+        if "candidates" in entry:
+            outcome = f"ambiguous, candidates {entry['candidates']}"
+        else:
+            outcome = f"= {entry['value']} ({entry['status']}), decided by {', '.join(entry['decided_by']) or '-'}"
+        lines.append(f"{entry['cell']} {outcome}; printed {entry['printed']!r}; {entry['weighed']}")
+    return "\n".join(lines) if lines else "nothing was recovered: every cell was read as printed"

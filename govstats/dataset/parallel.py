@@ -73,6 +73,7 @@ class LogEntry:
     head: str = ""
     problems: int = 0
     counts: list[int] = field(default_factory=lambda: [0, 0, 0])  # passed, failed, not evaluable
+    unread: list[str] = field(default_factory=list)  # rows of 三/四 with unreadable or ambiguous cells, and why
 
     def add(self, checks: Iterable[CheckResult]) -> None:
         for check in checks:
@@ -83,10 +84,11 @@ class LogEntry:
         if self.error:
             return escape_controls(f"ERROR {self.error}{_legible(self.report_id)}")
         passed, failed, unknown = self.counts
-        return escape_controls(
+        head = escape_controls(
             f"OK    {self.report_id}: {self.head}; checks {passed} passed, {failed} failed, "
             f"{unknown} not evaluable; {self.problems} problems{_legible(self.report_id)}"
         )
+        return "\n".join([head, *(escape_controls(f"      {row}") for row in self.unread)])
 
 
 def _legible(name: str) -> str:
@@ -110,7 +112,35 @@ def log_entry(result: Processed) -> LogEntry:
         result.report_id, None, head, problems.count("\n") + 1 if isinstance(problems, str) and problems else 0
     )
     entry.add(result.checks)
+    entry.unread = _unread_rows(result.tables, problems if isinstance(problems, str) else "")
     return entry
+
+
+_NOT_READ = ("unreadable", "ambiguous")
+_KEYS = {"requests": "row", "review_litigation": "proceeding"}
+
+
+def _unread_rows(tables: dict, problems: str) -> list[str]:
+    """Each row of sections 三 and 四 whose cells are not all read, with how many and the problems that say why."""
+    lines = []
+    for table, key in _KEYS.items():
+        frame = tables.get(table)
+        if frame is None:
+            continue
+        statuses = frame.column("status").to_pylist() if isinstance(frame, pa.Table) else list(frame["status"])
+        if not any(status in _NOT_READ for status in statuses):
+            continue
+        keys = frame.column(key).to_pylist() if isinstance(frame, pa.Table) else list(frame[key])
+        bad: dict[str, dict[str, int]] = {}
+        for row, status in zip(keys, statuses, strict=True):
+            if status in _NOT_READ:
+                bad.setdefault(row, {}).setdefault(status, 0)
+                bad[row][status] += 1
+        for row, counts in bad.items():
+            why = [line for line in problems.split("\n") if line.startswith((f"{table}.{row}", f"{table}:", row))]
+            cells = ", ".join(f"{n} {status}" for status, n in counts.items())
+            lines.append(f"{table}.{row}: {cells}" + (f" — {'; '.join(why)}" if why else ""))
+    return lines
 
 
 def arrow_table(frame: pd.DataFrame | pa.Table) -> pa.Table:

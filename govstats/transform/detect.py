@@ -87,7 +87,24 @@ class HeadingPattern:
 
 SECTION_HEADINGS = {section.code: HeadingPattern(section.code) for section in codebook.sections()}
 
-_FORMAT_2019_MARKERS = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "国办公开办函〔2019〕60号")
+
+@lru_cache(maxsize=1)
+def _format_markers() -> dict[str, tuple[str, ...]]:
+    """The column headers of section 二 that only one format prints (codebook measures and items), per format.
+
+    The form is told by its own table, never by the notice a report cites: reports in the 2021 form often cite
+    国办公开办函〔2019〕60号, the notice on annual reports.
+    """
+    labels: dict[str, set[str]] = {FORMAT_2019: set(), FORMAT_2021: set()}
+    for entry in codebook.entries():
+        if entry.table in ("proactive_measure", "proactive_item") and entry.format in labels:
+            labels[entry.format] |= {compact(form) for form in (entry.label_zh, *entry.variants)}
+    first, second = labels
+
+    def own(fmt: str, other: str) -> tuple[str, ...]:  # not inside the other form's headers (处理决定数量)
+        return tuple(sorted(m for m in labels[fmt] if not any(m in o for o in labels[other])))
+
+    return {first: own(first, second), second: own(second, first)}
 
 
 @lru_cache(maxsize=64)
@@ -168,6 +185,8 @@ def document_type(text: str) -> str | None:
 
 
 def format_version(text: str) -> str:
-    """``2019`` for reports in the 国办公开办函〔2019〕60号 format, else ``2021``."""
+    """``2019`` for reports in the 国办公开办函〔2019〕60号 form, else ``2021``: the form whose own section-二
+    headers the text prints more of (a tie, or none, is the current form)."""
     flat = compact(text)
-    return FORMAT_2019 if any(marker in flat for marker in _FORMAT_2019_MARKERS) else FORMAT_2021
+    found = {fmt: sum(marker in flat for marker in markers) for fmt, markers in _format_markers().items()}
+    return FORMAT_2019 if found[FORMAT_2019] > found[FORMAT_2021] else FORMAT_2021

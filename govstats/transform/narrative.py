@@ -132,6 +132,12 @@ def _rule(key: str, unit: str, pattern: str) -> _Rule:
     return _Rule(key, unit, re.compile(pattern))
 
 
+_PROACTIVE_NOUNS = {"regulations": "规章", "normative_documents": "(?:行政)?规范性文件"}
+_PROACTIVE_VERBS = {
+    "issued": "制发|制定|出台|印发",
+    "repealed": "废止|废除",
+    "in_force": "现行有效",
+}
 _FEE = r"(?:(?:信息(?:公开)?(?:信息)?)?处理费|(?:信息公开|依申请公开)(?:的)?收费)"
 _RULES = (
     _rule(
@@ -182,6 +188,17 @@ _RULES = (
     _rule("litigation_cases", "cases", rf"{_NONE}[^,;。纠]{{0,20}}?诉讼(?!\s*\d)(?![^,;。]*纠)"),
     _rule("corrected_cases", "cases", rf"(?:{_NONE}|零){_STOP}{{0,6}}?(?:被)?纠错"),
     _rule("corrected_cases", "cases", rf"(?:被)?纠错(?:案件)?\s*{_N}{_UNIT}"),
+    # Section 二 restated in prose ("本年度制发规范性文件34件", "现行有效行政规范性文件共253件"): the document kind
+    # is named right after the verb, or earlier in the clause chain ("制发规范性文件88件，废止5件，现行有效698件").
+    *(
+        _rule(f"{item}_{measure}", "documents", pattern)
+        for item, noun in _PROACTIVE_NOUNS.items()
+        for measure, verb in _PROACTIVE_VERBS.items()
+        for pattern in (
+            rf"(?:{verb})(?:了|的)?(?:{noun})\s*(?:共计?)?\s*{_N}{_UNIT}",
+            rf"(?:{noun})\s*\d+{_UNIT}[^。;]{{0,30}}?,\s*(?:{verb})(?:了|的)?\s*(?:共计?)?\s*{_N}{_UNIT}",
+        )
+    ),
 )
 
 # The count of a proceeding opens a clause in which its outcomes may follow ("复议351件，其中结果维持72件，…").

@@ -158,7 +158,7 @@ def _interrupted(text: str) -> bool:
     Ordinals (1.属于…) are label text, not values: only digits that read as values count.
     """
     text = _BRACKETED.sub(" ", text)
-    digits = [m.start() for m in VALUE_TOKEN.finditer(text) if m.lastgroup == "number"]
+    digits = [m.start() for m in VALUE_TOKEN.finditer(text) if m.group("number")]
     return bool(digits) and _LABEL_TEXT.search(text, digits[0], digits[-1]) is not None
 
 
@@ -210,12 +210,7 @@ def _parse_requests(doc: _Document, report: Report) -> None:
         report.problems.append("section 三 (requests) not found")
         return
     start, end = bounds
-    labels = _locate_rows(doc, rows, start, end)
-    if report.format_version == codebook.FORMAT_2021 and not {"other_no_correction", "other_unpaid_fee"} & set(labels):
-        one_row = codebook.request_rows(report.format_version, one_row_other=True)
-        single = _locate_rows(doc, one_row, start, end)
-        if "other" in single:
-            report.one_row_other, rows, labels = True, one_row, single
+    report.one_row_other, rows, labels = _other_layout(doc, report.format_version, start, end)
     spans = _value_spans(doc, labels, end)
     for entry in rows:
         if entry.code not in spans:
@@ -230,6 +225,21 @@ def _parse_requests(doc: _Document, report: Report) -> None:
                 f"requests.{entry.code}: {len(unread)} values printed where {len(columns)} columns are expected"
             )
     _note_truncation(report, rows, labels, end, len(doc.compact.text), "三 (requests)")
+
+
+def _other_layout(doc: _Document, format_version: str, start: int, end: int):
+    """（六）其他处理 as the report prints it, whatever its form: three numbered rows where any of the first two is
+    found, else one row where its label is, else the form's own layout. Returns (one_row_other, rows, labels)."""
+    three = codebook.request_rows(format_version, one_row_other=False)
+    labels = _locate_rows(doc, three, start, end)
+    if {"other_no_correction", "other_unpaid_fee"} & set(labels):
+        return False, three, labels
+    one = codebook.request_rows(format_version, one_row_other=True)
+    single = _locate_rows(doc, one, start, end)
+    if "other" in single:
+        return True, one, single
+    own = format_version == codebook.FORMAT_2019
+    return own, (one if own else three), (single if own else labels)
 
 
 def _read_matched_row(

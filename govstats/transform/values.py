@@ -9,18 +9,28 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..model import DASH, SLASH, VALUE, Cell, Token
+from ..model import DASH, SLASH, UNREADABLE, VALUE, Cell, Token
+from ..textnorm import NOTE_MARKS
+
+# Footnote marks (①, ²): a note on the number they follow, never a digit of it (textnorm keeps them as printed).
+_MARKS = re.escape("".join(sorted(NOTE_MARKS)))
+# Signs a printed number may carry: ASCII hyphen-minus, U+2212 minus, full-width minus. "88-720" (format 2019's
+# 本年增/减) is 88 then -720.
+SIGNS = "-−－"
 
 # A value as printed: a number with an optional note in brackets, "/" or "-". Brackets without a number before
 # them are label text; a number followed by 、 or . and a character is an ordinal (1.属于…), not data.
 VALUE_TOKEN = re.compile(
     r"(?P<paren>[(（][^()（）]*[)）])"
     r"|(?P<ordinal>(?<![\d.])\d{1,2}[.、](?=[^\d\s.]))"
-    r"|(?P<number>(?<![\d.])\d+(?:\.\d+)?)"
+    r"|(?P<number>(?:[-−－](?=\d))?(?<![\d.])\d+(?:\.\d+)?)(?P<mark>[" + _MARKS + r"]*)"
     r"|(?P<slash>(?<!\S)[/／](?!\S))"
     r"|(?P<dash>(?<!\S)[-—－–]{1,2}(?!\S))"
 )
 _ORDINAL_ONLY = re.compile(r"[(（][一二三四五六七八九十]+[)）]")
+# A year (2025年) is prose, never a table cell: the cells of the form are bare counts. Where a table's last row runs
+# into the next sentence without a break (结转下年度继续办理20000022025年，我局…), the row ends where the year begins.
+_YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
 
 
 @dataclass(frozen=True)
@@ -33,9 +43,10 @@ class Located(Token):
 
 def read_tokens(text: str, start: int, end: int, where: Callable[[int], str]) -> list[Token]:
     """The values printed in ``text[start:end]``, each with its location (``where(offset)``) and note."""
+    end = _prose_start(text, start, end)
     found: list[Located] = []
     for match in VALUE_TOKEN.finditer(text, start, end):
-        kind = match.lastgroup
+        kind = "number" if match.lastgroup == "mark" else match.lastgroup
         if kind == "paren":
             # A bracket right after a number, on its line, is that number's note (17（其中修订15件）); a bracketed
             # numeral such as （三） opens the next label instead.
@@ -51,7 +62,9 @@ def read_tokens(text: str, start: int, end: int, where: Callable[[int], str]) ->
             continue
         if kind == "ordinal":
             continue
-        found.append(Located(match.group(0), where(match.start()), None, match.start(), match.end()))
+        mark = match.group("mark") if kind == "number" else None
+        text_of = match.group("number") if kind == "number" else match.group(0)
+        found.append(Located(text_of, where(match.start()), mark or None, match.start(), match.end()))
     return found
 
 
@@ -62,5 +75,42 @@ def cell_of(token: Token) -> Cell:
         return Cell(None, SLASH, text, token.location)
     if set(text) <= set("-—－–"):
         return Cell(None, DASH, text, token.location)
-    value = float(text) if "." in text else int(text)
+    signed = text[0] in SIGNS
+    number = text[1:] if signed else text
+    value = float(number) if "." in number else int(number)
+    if signed:
+        value = -value  # printed with a sign: kept signed, never stored as positive
     return Cell(value, VALUE, text + (f"（{token.note}）" if token.note else ""), token.location, note=token.note)
+
+
+# A count in section 三/四 past this is no count a report holds (and no Int64 column could take a 20-digit one).
+MAX_COUNT = 10**12
+NOT_A_COUNT = "printed number is not a count (decimal or too large): kept as printed"
+
+
+def as_count(cell: Cell) -> Cell:
+    """A cell of a count table (三, 四): a decimal or an over-large number is kept as printed, not as a value.
+
+    Its status becomes ``unreadable`` with the printed text in ``raw``, so the tables never receive it and the
+    check ``count_as_printed`` flags it; a negative count stays as printed (signed) and is flagged the same way.
+    """
+    value = cell.value
+    if cell.status != VALUE or value is None:
+        return cell
+    if isinstance(value, float) or abs(value) >= MAX_COUNT:
+        return Cell(None, UNREADABLE, cell.raw or str(value), cell.location, cell.method, cell.note)
+    return cell
+
+
+def is_printed_non_count(cell: Cell) -> bool:
+    """An unreadable count cell whose raw text is one number (a decimal, an over-large or signed one)."""
+    return cell.status == UNREADABLE and bool(re.fullmatch(r"[-−－]?\d+(?:\.\d+)?", cell.raw.split("（")[0].strip()))
+
+
+def _prose_start(text: str, start: int, end: int) -> int:
+    """Where the values of ``text[start:end]`` give way to prose: at the first year outside brackets, else ``end``."""
+    for match in _YEAR.finditer(text, start, end):
+        before = text[start : match.start()]
+        if before.count("(") + before.count("（") <= before.count(")") + before.count("）"):
+            return match.start()
+    return end

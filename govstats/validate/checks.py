@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import codebook
-from ..codebook import CARRY_ACROSS_YEARS, COLUMN_BALANCE, DISPOSITION_SUM, REVIEW_SUM, ROW_SUM
+from ..codebook.identities import carry_equations, equations
 from ..model import CheckResult, Report
+from ..transform.values import is_printed_non_count
 
 
 def _sum(values: Iterable[float | None]) -> float | None:
@@ -35,67 +36,54 @@ def _result(report: Report, check: str, where: str, parts, whole, section: str) 
     return CheckResult(report.report_id, check, where, expected, found, abs(expected - found) < 1e-9)
 
 
+def _equation_checks(report: Report, section: str) -> list[CheckResult]:
+    """One check row per equation of the section (codebook/identities.csv), for this report's form."""
+    form = report.format_version or codebook.FORMAT_2021
+    return [
+        _result(report, e.identity, e.where, list(e.left), list(e.right), section)
+        for e in equations(section, form, one_row_other=report.one_row_other)
+    ]
+
+
 def request_checks(report: Report) -> list[CheckResult]:
     """Identities 1-3 on section 三."""
-    if not report.requests:
-        return []
-    columns = codebook.applicants()
-    parts_columns = columns[:-1]
-    rows = [e.code for e in codebook.request_rows(report.format_version or "2021", one_row_other=report.one_row_other)]
-    dispositions = [
-        e.code for e in codebook.disposition_rows(report.format_version or "2021", one_row_other=report.one_row_other)
-    ]
-    results = []
-    for row in rows:
-        results.append(
-            _result(report, ROW_SUM, f"requests.{row}", [(row, c) for c in parts_columns], [(row, "total")], "requests")
-        )
-    for column in columns:
-        results.append(
-            _result(
-                report,
-                COLUMN_BALANCE,
-                f"requests.{column}",
-                [("new_requests", column), ("carried_over", column)],
-                [("total_processed", column), ("carried_forward", column)],
-                "requests",
-            )
-        )
-    for column in columns:
-        results.append(
-            _result(
-                report,
-                DISPOSITION_SUM,
-                f"requests.{column}",
-                [(row, column) for row in dispositions],
-                [("total_processed", column)],
-                "requests",
-            )
-        )
-    return results
+    return _equation_checks(report, "requests") if report.requests else []
 
 
 def review_checks(report: Report) -> list[CheckResult]:
     """Identity 4 on section 四: upheld + corrected + other + pending = total, per proceeding."""
-    if not report.review_litigation:
-        return []
-    outcomes = codebook.outcomes()[:-1]
-    return [
-        _result(
-            report,
-            REVIEW_SUM,
-            f"review_litigation.{proceeding}",
-            [(proceeding, o) for o in outcomes],
-            [(proceeding, "total")],
-            "review_litigation",
-        )
-        for proceeding in codebook.proceedings()
-    ]
+    return _equation_checks(report, "review_litigation") if report.review_litigation else []
+
+
+COUNT_AS_PRINTED = "count_as_printed"
+
+
+def _from_a_run(report: Report, section: str, row: str) -> bool:
+    """The row was read from a fused digit run (its unreadable cells keep the run, not one printed number)."""
+    return (section, row) in report.unread_rows or (section, "all") in report.unread_rows
+
+
+def count_checks(report: Report) -> list[CheckResult]:
+    """Counts of 三/四 printed as no count can be: negative (kept signed), decimal or too large (kept as raw)."""
+    results = []
+    for section in ("requests", "review_litigation"):
+        for row, cells in getattr(report, section).items():
+            for column, cell in cells.items():
+                where = f"{section}.{row}.{column}"
+                if cell.is_number and cell.value < 0:
+                    detail = f"a negative count, kept as printed: {cell.raw}"
+                    results.append(
+                        CheckResult(report.report_id, COUNT_AS_PRINTED, where, None, cell.value, False, detail)
+                    )
+                elif is_printed_non_count(cell) and not _from_a_run(report, section, row):
+                    detail = f"not a count (decimal or too large), kept as printed: {cell.raw}"
+                    results.append(CheckResult(report.report_id, COUNT_AS_PRINTED, where, None, None, False, detail))
+    return results
 
 
 def report_checks(report: Report) -> list[CheckResult]:
-    """Identities 1-4 of one report."""
-    return request_checks(report) + review_checks(report)
+    """Identities 1-4 of one report, and counts printed as no count can be."""
+    return request_checks(report) + review_checks(report) + count_checks(report)
 
 
 # The prose figures that corpus-wide checks compare across years.
@@ -138,13 +126,14 @@ def corpus_checks(reports: Iterable[Report | CorpusSummary]) -> list[CheckResult
         later = by_agency.get((agency, year + 1))
         if later is None:
             continue
-        for column in codebook.applicants():
-            forward = earlier.value("requests", "carried_forward", column)
-            over = later.value("requests", "carried_over", column)
-            where = f"{agency} {year}->{year + 1}: requests.{column}"
+        for equation in carry_equations():
+            (earlier_cell,), (later_cell,) = equation.left, equation.right
+            forward = earlier.value("requests", *earlier_cell)
+            over = later.value("requests", *later_cell)
+            where = f"{agency} {year}->{year + 1}: {equation.where}"
             passed = None if forward is None or over is None else forward == over
             detail = f"carried_forward in {earlier.report_id} vs carried_over in {later.report_id}"
             if passed is None:
                 detail = "not evaluable: " + detail
-            results.append(CheckResult(later.report_id, CARRY_ACROSS_YEARS, where, forward, over, passed, detail))
+            results.append(CheckResult(later.report_id, equation.identity, where, forward, over, passed, detail))
     return results

@@ -1,0 +1,303 @@
+"""Digit runs: where a garbled table's numbers are and every way to cut a run into cells.
+
+Garbled copies print a row's numbers run together (``32419165111295812234290``), with OCR letters for digits and
+the next row's ordinal stuck to the run. This module extracts clean runs from such text and lists the splits of a
+run: all of them (:func:`splits`), those whose last number is the sum of the others (:func:`sum_readings`,
+identities 1 and 4), and groups of such (:func:`grouped_readings`, section 四). It knows nothing of reports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+
+from ..model import Token
+from ..textnorm import NOTE_MARKS, Compact
+from .detect import SECTION_HEADINGS
+from .values import SIGNS
+
+# ---------------------------------------------------------------------------------------------------------------
+# Normalisation and extraction
+# ---------------------------------------------------------------------------------------------------------------
+
+_OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
+# A run of digits and look-alike letters, possibly in space-separated pieces (a table row's cells).
+_OCR_RUN = re.compile(r"[0-9OoIl]+(?:[ \t]+[0-9OoIl]+)*")
+# OCR'd label characters seen in garbled copies; labels only, never digits.
+_LABEL_FIXES = {"申清人": "申请人", "中请": "申请", "彳壬务": "任务"}
+# A run of digits (pieces apart by white space); a sign right before a digit belongs to the run, so "35-15" and
+# "-4" keep their sign instead of being read as positive.
+_DATA_RUN = re.compile(
+    r"(?<![\w])[-−－]?\d+(?:(?:[ \t\r\n\u3000]*[-−－]|[ \t\r\n\u3000]+)\d+)*"
+    r"|\d+(?:(?:[ \t\r\n\u3000]*[-−－]|[ \t\r\n\u3000]+)\d+)*"
+)
+_ORDINAL_AFTER = re.compile(r"[.、．](?=[^\d\s.])")
+
+
+# A footnote mark (①, ²) ends the number it follows: in a run it is a compulsory cut, never a digit.
+_MARKS_AS_CUTS = str.maketrans(dict.fromkeys(NOTE_MARKS, " "))
+
+
+def normalise_run(text: str) -> str:
+    """O/o→0 and I/l→1, but only inside runs that also hold a real digit (the context proves a digit is meant).
+
+    A letter alone between spaces counts when its neighbours in the run are digits (``2082 I44 O 4``).
+    """
+
+    def fix(match: re.Match) -> str:
+        run = match.group(0)
+        return run.translate(_OCR_DIGITS) if any(ch.isdigit() for ch in run) else run
+
+    return _OCR_RUN.sub(fix, text)
+
+
+def normalise_labels(text: str) -> str:
+    """Fix OCR'd label characters (申清人→申请人, 中请→申请); digits are left alone."""
+    for wrong, right in _LABEL_FIXES.items():
+        text = text.replace(wrong, right)
+    return text
+
+
+def data_runs(text: str) -> list[tuple[str, int]]:
+    """The digit runs of a garbled table text, with their offsets, OCR letters read as digits.
+
+    A run followed by ``.`` or ``、`` and a label character ends with the next row's ordinal
+    (``9110001938.属于…``): that digit is dropped; a run that was only an ordinal disappears.
+    """
+    text = normalise_run(text).translate(_MARKS_AS_CUTS)
+    runs = []
+    for match in _DATA_RUN.finditer(text):
+        run = match.group(0)
+        if _ORDINAL_AFTER.match(text, match.end()):
+            run = run[:-1].rstrip()
+        if run:
+            runs.append((run, match.start()))
+    return runs
+
+
+def section_text(text: str, name: str, following: Sequence[str]) -> tuple[int, int] | None:
+    """Original [start, end) of a section's body in ``text`` (after its heading, before the next heading)."""
+    flat = Compact.of(text)
+    heading = SECTION_HEADINGS[name].search(flat.text)
+    if heading is None:
+        return None
+    ends = [m.start() for m in (SECTION_HEADINGS[o].search(flat.text, heading.end()) for o in following) if m]
+    start = flat.to_original(heading.end() - 1, heading.end())[1]
+    end = flat.to_original(min(ends), min(ends) + 1)[0] if ends else len(text)
+    return start, end
+
+
+def tokens_from_garbled_section(text: str, rows: Sequence[str], location: str = "") -> dict[str, list[Token]] | None:
+    """One run per row of a garbled section 三 text, in printed order, or None when the runs do not match the rows.
+
+    ``text`` is the section's body (header and labels included). Labels carry no data digits once ordinals are
+    dropped, so the k-th run is the k-th row's even where a label is cut by its run (``其他法律行92010012政法规``).
+    Whitespace inside a run is kept: it separates cells (``230 000023``).
+    """
+    runs = data_runs(normalise_labels(text))
+    if len(runs) != len(rows):
+        return None
+    return {row: [Token(run, location)] for row, (run, _) in zip(rows, runs, strict=True)}
+
+
+# A top-level heading (五、, 六、 …): section 四's body holds none, so the first one ends its table even where the
+# next section's title is not one the detector knows (五、信息处理费收取情况).
+_TOP_HEADING = re.compile(r"(?<![一二三四五六七八九十])[一二三四五六七八九十]{1,2}、")
+
+
+def review_tokens_from_text(text: str, location: str = "") -> list[Token]:
+    """The digit runs of a garbled section 四 body: its fifteen numbers, whitespace kept as separators."""
+    heading = _TOP_HEADING.search(text)
+    if heading is not None:
+        text = text[: heading.start()]
+    runs = data_runs(text)
+    # A number followed by a unit or a date word (2022年, 3件) belongs to a sentence around the table, not to it.
+    return [Token(run, location) for run, start in runs if not _PROSE_UNIT.match(text, _end_of(text, run, start))]
+
+
+_PROSE_UNIT = re.compile(r"\s*[年月日号件个起%]")
+
+
+def _end_of(text: str, run: str, start: int) -> int:
+    """Offset just after ``run`` found at ``start`` in the OCR-normalised text (same length as the original)."""
+    return start + len(run)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Splitting runs
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _pieces_text(run: str | Sequence[str]) -> str:
+    """A run (or its printed pieces) as one string whose single spaces are compulsory cuts."""
+    pieces = [run] if isinstance(run, str) else list(run)
+    return " ".join(p for piece in pieces for p in normalise_run(piece).translate(_MARKS_AS_CUTS).split())
+
+
+def _number(text: str, decimal: bool) -> int | float | None:
+    """The value of a printed number, or None when it is not one (leading zero, stray point)."""
+    if text and text[0] in SIGNS:  # a printed sign: the number is negative ("88-720" is 88 and -720); "-0" is no number
+        value = _number(text[1:], decimal)
+        return None if not value else -value
+    whole, _, fraction = text.partition(".")
+    if not whole.isdigit() or (len(whole) > 1 and whole[0] == "0"):
+        return None
+    if not _:
+        return int(whole)
+    if not decimal or not fraction.isdigit():
+        return None
+    return float(text)
+
+
+def splits(run: str | Sequence[str], parts: int, *, decimals: bool | Sequence[bool] = False) -> list[tuple]:
+    """Every way to cut a run into ``parts`` numbers, in printed order.
+
+    No number has a leading zero except "0" itself; whitespace (or the boundary between pieces) is a compulsory
+    cut. ``decimals`` allows a decimal point, for all parts or per part.
+    """
+    text = _pieces_text(run)
+    flags = [decimals] * parts if isinstance(decimals, bool) else list(decimals)
+
+    @cache
+    def cut(pos: int, part: int) -> tuple[tuple, ...]:
+        if part == parts:
+            return ((),) if pos == len(text) else ()
+        found = []
+        for end in range(pos + 1, len(text) + 1):
+            if text[end - 1] == " ":
+                break
+            value = _number(text[pos:end], flags[part])
+            if value is None or (end < len(text) and text[end] == "."):
+                continue
+            following = end + 1 if end < len(text) and text[end] == " " else end
+            found.extend((value, *rest) for rest in cut(following, part + 1))
+        return tuple(found)
+
+    return list(cut(0, 0)) if text else []
+
+
+def split_candidates(run: str | Sequence[str], parts: int, *, decimals: bool | Sequence[bool] = False) -> list[tuple]:
+    """The candidate splits of a run that no identity constrains (section 二): the cell is exact only if one fits."""
+    return splits(run, parts, decimals=decimals)
+
+
+def _split_values(text: str, parts: int) -> list[set]:
+    """Per part, the values it takes over all integer splits, found from the reachable cut positions.
+
+    Cheaper than listing the splits: used to tell which cells the digits alone fix.
+    """
+    n = len(text)
+    forward = [{0}]
+    for _part in range(parts):
+        forward.append({e for s in forward[-1] for e, _ in _numbers_from(text, s)})
+    backward = [set() for _ in range(parts + 1)]
+    backward[parts] = {n} & forward[parts]
+    values: list[set] = [set() for _ in range(parts)]
+    for part in range(parts - 1, -1, -1):
+        for start in forward[part]:
+            for end, value in _numbers_from(text, start):
+                if end in backward[part + 1]:
+                    backward[part].add(start)
+                    values[part].add(value)
+    return values
+
+
+def _numbers_from(text: str, start: int) -> list[tuple[int, int]]:
+    """(next position, value) of every integer that can start at ``start``."""
+    found = []
+    for end in range(start + 1, len(text) + 1):
+        if text[end - 1] == " ":
+            break
+        value = _number(text[start:end], False)
+        if value is None:
+            if end == start + 1 and text[start] in SIGNS:
+                continue
+            break
+        found.append((end + 1 if end < len(text) and text[end] == " " else end, value))
+    return found
+
+
+def sum_readings(run: str | Sequence[str], parts: int) -> list[tuple[int, ...]]:
+    """Splits of a run into ``parts`` integers whose last is the sum of the others (identity 1 or 4).
+
+    The last number (the total) is chosen first; casting out nines rejects most choices at once (a number is
+    congruent to its digit sum modulo 9, however the digits are cut), and the rest is :func:`_parts_summing_to`.
+    """
+    text = _pieces_text(run)
+    if not text.replace(" ", "").isdigit():
+        return []  # counts are whole numbers: a run with a point or a stray letter has no such reading
+    readings = []
+    for start in range(len(text)):
+        total = _number(text[start:], False)
+        if total is None or " " in text[start:]:
+            continue
+        prefix_end = start - 1 if start and text[start - 1] == " " else start
+        if sum(int(ch) for ch in text[:prefix_end] if ch != " ") % 9 != total % 9:
+            continue
+        readings.extend((*rest, total) for rest in _parts_summing_to(text[:prefix_end], parts - 1, total))
+    return readings
+
+
+def _parts_summing_to(text: str, count: int, total: int) -> list[tuple[int, ...]]:
+    """Every cut of ``text`` into ``count`` integers that sum to ``total``.
+
+    No part can exceed the total, which bounds each part's width; the exact smallest and largest sums reachable
+    from each position prune every branch that cannot land on the total.
+    """
+    end = len(text)
+
+    @cache
+    def options(pos: int) -> tuple[tuple[int, int], ...]:
+        found = []
+        for stop in range(pos + 1, end + 1):
+            if text[stop - 1] == " ":
+                break
+            value = _number(text[pos:stop], False)
+            if value is None or value > total:
+                break
+            found.append((stop + 1 if stop < end and text[stop] == " " else stop, value))
+        return tuple(found)
+
+    @cache
+    def reach(pos: int, left: int) -> tuple[int, int] | None:
+        if left == 0:
+            return (0, 0) if pos == end else None
+        sums = [(v + r[0], v + r[1]) for nxt, v in options(pos) if (r := reach(nxt, left - 1))]
+        return (min(lo for lo, _ in sums), max(hi for _, hi in sums)) if sums else None
+
+    @cache
+    def fill(pos: int, left: int, remaining: int) -> tuple[tuple[int, ...], ...]:
+        bounds = reach(pos, left)
+        if bounds is None or not bounds[0] <= remaining <= bounds[1]:
+            return ()
+        if left == 0:
+            return ((),)
+        return tuple(
+            (v, *rest) for nxt, v in options(pos) if v <= remaining for rest in fill(nxt, left - 1, remaining - v)
+        )
+
+    return list(fill(0, count, total))
+
+
+def grouped_readings(run: str | Sequence[str], groups: int, size: int) -> list[tuple[int, ...]]:
+    """Splits into ``groups`` consecutive groups of ``size`` integers, each ending with the sum of the rest."""
+    text = _pieces_text(run)
+
+    @cache
+    def from_position(pos: int, left: int) -> tuple[tuple[int, ...], ...]:
+        if left == 0:
+            return ((),) if pos == len(text) else ()
+        found = []
+        for end in range(pos + size, len(text) + 1):
+            if end < len(text) and text[end - 1] == " ":
+                continue
+            following = end + 1 if end < len(text) and text[end] == " " else end
+            tails = from_position(following, left - 1)
+            if not tails:
+                continue
+            for head in sum_readings(text[pos:end].strip(), size):
+                found.extend((*head, *tail) for tail in tails)
+        return tuple(found)
+
+    return list(from_position(0, groups)) if text else []

@@ -1,0 +1,356 @@
+"""The search over readings: which splits of a section's runs satisfy the identities of codebook/identities.csv.
+
+Section 三: identity 1 per row (:func:`~govstats.transform.digits.sum_readings`), identities 2-3 per column by
+dynamic programming over the rows (:func:`solve_requests`); section 四: identity 4 per proceeding
+(:func:`solve_review`). Declared narrative totals and identity 5 only narrow what the identities allow. When no
+reading satisfies every equation, :mod:`govstats.transform.subset` finds those satisfying a maximum consistent
+subset. The search is exact: it never picks a reading the arithmetic does not force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .. import codebook
+from ..codebook import CARRY_ACROSS_YEARS, REVIEW_SUM, ROW_SUM
+from ..codebook.identities import equations
+from ..codebook.prose import prose_figures
+from .digits import _pieces_text, _split_values, grouped_readings, sum_readings
+
+# Names recorded in Cell.identities besides the identities of codebook/identities.csv.
+SINGLE_SPLIT = "single_split"  # the digits admit one split only: no identity was needed
+NARRATIVE_TOTAL = "narrative_total"  # a figure stated in the prose (declared by the caller)
+
+UNIQUE, AMBIGUOUS_READINGS, UNRECOVERABLE = "unique", "ambiguous", "unrecoverable"
+
+# The prose figures the solver lets narrow a reading (their cells are in codebook/prose_figures.csv): totals that
+# reports state plainly. Other restatements are only compared, afterwards, by validate.prose.
+PINNING_REQUEST_FIGURES = ("requests_received", "requests_answered")
+PINNING_REVIEW_FIGURES = (
+    "reconsideration_cases",
+    "reconsideration_corrected",
+    "litigation_cases",
+    "litigation_corrected",
+)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The solution
+# ---------------------------------------------------------------------------------------------------------------
+
+Key = tuple[str, str]
+
+
+@dataclass
+class Solution:
+    """Every reading of a section's runs that satisfies the constraints: per cell, the values over all readings."""
+
+    readings: int
+    values: dict[Key, frozenset] = field(default_factory=dict)
+    identities: dict[Key, tuple[str, ...]] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)  # declared constraints that no reading satisfies
+    empty_rows: list[str] = field(default_factory=list)  # rows whose run has no reading on its own
+    # A degraded solution (no reading satisfies every identity) holds the readings breaking the fewest equations;
+    # broken_sets lists, per such reading class, the (identity, row or column) equations it breaks.
+    degraded: bool = False
+    broken_sets: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
+    complete: bool = True  # every optimal broken set was searched
+    considered: dict[str, int] = field(default_factory=dict)  # readings of each row's run the search weighed
+
+    @property
+    def status(self) -> str:
+        if self.readings == 0:
+            return UNRECOVERABLE
+        return UNIQUE if self.readings == 1 else AMBIGUOUS_READINGS
+
+    def value(self, row: str, column: str) -> int | float | None:
+        """The cell's value when every reading agrees on it, else None."""
+        found = self.values.get((row, column), frozenset())
+        return next(iter(found)) if len(found) == 1 else None
+
+    def candidates(self, row: str, column: str) -> tuple:
+        return tuple(sorted(self.values.get((row, column), ())))
+
+
+def _values_of(rows: Mapping[str, Sequence[tuple]], columns: Sequence[str]) -> dict[Key, frozenset]:
+    return {
+        (row, column): frozenset(reading[index] for reading in readings)
+        for row, readings in rows.items()
+        for index, column in enumerate(columns)
+    }
+
+
+def _attribute(stages: Sequence[tuple[tuple[str, ...], dict[Key, frozenset]]]) -> dict[Key, tuple[str, ...]]:
+    """For each cell fixed in the last stage, the identities of the first stage that fixed it."""
+    final = stages[-1][1]
+    named = {}
+    for key, values in final.items():
+        if len(values) != 1:
+            continue
+        named[key] = next(names for names, found in stages if len(found.get(key, ())) == 1)
+    return named
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Section 三: identities 1-3 together
+# ---------------------------------------------------------------------------------------------------------------
+
+Constraint = tuple[str, dict[str, int]]  # (identity name, row -> coefficient); sum of coef * cell = 0 per column
+
+
+def request_form(rows: Sequence[str]) -> tuple[str, bool]:
+    """(format, one_row_other) of a section 三 given its rows: the one-row （六） has the row ``other``."""
+    return (codebook.FORMAT_2019, True) if "other" in rows else (codebook.FORMAT_2021, False)
+
+
+def request_constraints(rows: Sequence[str]) -> list[Constraint]:
+    """The column identities of section 三 (2 and 3 in identities.csv) as row -> coefficient, the same per column."""
+    form, one_row_other = request_form(rows)
+    first = codebook.applicants()[0]
+    found: dict[str, dict[str, int]] = {}
+    for equation in equations("requests", form, one_row_other=one_row_other):
+        if equation.identity != ROW_SUM and equation.where.endswith(f".{first}"):
+            found[equation.identity] = {row: c for (row, _), c in equation.coefficients().items()}
+    return list(found.items())
+
+
+def _active(
+    constraints: Sequence[Constraint],
+    readings: Mapping,
+    fixed: Mapping[Key, int],
+    columns: Sequence[str],
+    dropped: frozenset = frozenset(),
+) -> list[tuple[dict[str, int], int, int]]:
+    """(coefficients, column index, constant) of each constraint column whose every cell is a run or known.
+
+    A column with a cell neither printed as a run nor read is dropped: nothing can be said about it; so is an
+    equation in ``dropped`` ((identity, column) pairs a degraded search gives up).
+    """
+    active = []
+    for name, coefficients in constraints:
+        for index, column in enumerate(columns):
+            if (name, column) in dropped:
+                continue
+            if all(row in readings or (row, column) in fixed for row in coefficients):
+                constant = sum(c * (fixed[(r, column)] or 0) for r, c in coefficients.items() if r not in readings)
+                active.append(({r: c for r, c in coefficients.items() if r in readings}, index, constant))
+    return active
+
+
+def _column_solve(
+    readings: Mapping[str, Sequence[tuple]],
+    constraints: Sequence[Constraint],
+    fixed: Mapping[Key, int],
+    columns,
+    dropped: frozenset = frozenset(),
+) -> tuple[int, dict[str, list[tuple]]]:
+    """Count the joint readings and keep, per row, the readings used by at least one.
+
+    Dynamic programming over the rows: the state is the vector of partial sums of the active constraint columns;
+    states from which zero is out of reach (by the remaining rows' bounds) are dropped, and a backward pass keeps
+    only the states and readings that complete.
+    """
+    active = _active(constraints, readings, fixed, columns, dropped)
+    involved = [row for row in readings if any(row in coefficients for coefficients, _, _ in active)]
+    involved.sort(key=lambda row: len(readings[row]))
+    free = [row for row in readings if row not in involved]
+    deltas = [[tuple(c.get(row, 0) * (r[i] or 0) for c, i, _ in active) for r in readings[row]] for row in involved]
+    lows, highs = _suffix_bounds(deltas, len(active))
+    layers = _forward(deltas, tuple(k for _, _, k in active), lows, highs)
+    count, kept = _backward(layers, deltas)
+    for row in free:
+        count *= len(readings[row])
+    chosen = {row: [readings[row][i] for i in sorted(kept[n])] for n, row in enumerate(involved)}
+    chosen.update({row: list(readings[row]) for row in free})
+    return (count, chosen) if count else (0, {row: [] for row in readings})
+
+
+def _suffix_bounds(deltas: list[list[tuple]], width: int) -> tuple[list[tuple], list[tuple]]:
+    """Smallest and largest contribution the rows from position n on can still add, per constraint column."""
+    lows, highs = [(0,) * width], [(0,) * width]
+    for options in reversed(deltas):
+        low = tuple(min(d[k] for d in options) if options else 0 for k in range(width))
+        high = tuple(max(d[k] for d in options) if options else 0 for k in range(width))
+        lows.insert(0, tuple(a + b for a, b in zip(low, lows[0], strict=True)))
+        highs.insert(0, tuple(a + b for a, b in zip(high, highs[0], strict=True)))
+    return lows, highs
+
+
+def _forward(deltas, constants: tuple, lows, highs) -> list[dict[tuple, int]]:
+    layers = [{constants: 1}]
+    for position, options in enumerate(deltas):
+        low, high = lows[position + 1], highs[position + 1]
+        following: dict[tuple, int] = {}
+        for state, count in layers[-1].items():
+            for delta in options:
+                new = tuple(s + d for s, d in zip(state, delta, strict=True))
+                if all(n + lo <= 0 <= n + hi for n, lo, hi in zip(new, low, high, strict=True)):
+                    following[new] = following.get(new, 0) + count
+        layers.append(following)
+    return layers
+
+
+def _backward(layers: list[dict[tuple, int]], deltas) -> tuple[int, list[set[int]]]:
+    goal = tuple(0 for _ in next(iter(layers[0])))
+    count = layers[-1].get(goal, 0)
+    good = {goal} if count else set()
+    kept: list[set[int]] = [set() for _ in deltas]
+    for position in range(len(deltas) - 1, -1, -1):
+        previous = set()
+        for state in layers[position]:
+            for index, delta in enumerate(deltas[position]):
+                if tuple(s + d for s, d in zip(state, delta, strict=True)) in good:
+                    previous.add(state)
+                    kept[position].add(index)
+        good = previous
+    return count, kept
+
+
+def _row_readings(runs: Mapping[str, Sequence[str]], columns: Sequence[str], known: Mapping[Key, int]):
+    """Per row, the splits satisfying identity 1 and agreeing with the cells already read."""
+    readings = {}
+    for row, run in runs.items():
+        fits = sum_readings(run, len(columns)) if _has_digits(run) else [(None,) * len(columns)]
+        readings[row] = [r for r in fits if all(known.get((row, c), v) == v for c, v in zip(columns, r, strict=True))]
+    return readings
+
+
+def _has_digits(run: str | Sequence[str]) -> bool:
+    """A row printed as its label alone (（六）2. and 3. with no number) has no digits: its cells are blank — the
+    layout says nothing was printed there — and count as nothing in the sums."""
+    return any(ch.isdigit() for ch in _pieces_text(run))
+
+
+def _pins(narrative_totals: Mapping | None, previous_carried_forward: Mapping | None) -> dict[Key, tuple[int, str]]:
+    """Declared extra constraints on single cells of section 三: (row, column) -> (value, name)."""
+    pins: dict[Key, tuple[int, str]] = {}
+    for key, value in (narrative_totals or {}).items():
+        if isinstance(key, tuple):
+            cell = key
+        elif key in PINNING_REQUEST_FIGURES:
+            cell = prose_figures()[key].table_cells()[0]
+        else:
+            cell = None
+        if cell is not None and value is not None:
+            pins[cell] = (value, NARRATIVE_TOTAL)
+    for column, value in (previous_carried_forward or {}).items():
+        if value is not None:
+            pins[("carried_over", column)] = (value, CARRY_ACROSS_YEARS)
+    return pins
+
+
+def solve_requests(
+    runs: Mapping[str, Sequence[str]],
+    rows: Sequence[str],
+    columns: int | Sequence[str] = 7,
+    known: Mapping[Key, int] | None = None,
+    *,
+    narrative_totals: Mapping | None = None,
+    previous_carried_forward: Mapping[str, int] | None = None,
+) -> Solution:
+    """Every reading of section 三's runs that satisfies identities 1-3 together (and the cells already read).
+
+    ``runs``: row -> its printed pieces; ``rows``: the table's rows in printed order (21 dispositions or the
+    19-row form with one ``other`` row); ``known``: cells read directly. ``narrative_totals`` (e.g.
+    ``{"requests_received": 34290}``) and ``previous_carried_forward`` (identity 5) only narrow the readings of the
+    identities: if no reading fits them, the conflict is recorded and the identities' answer stands.
+    """
+    names = codebook.applicants() if isinstance(columns, int) else tuple(columns)
+    known = dict(known or {})
+    runs = {row: run for row, run in runs.items() if row in rows}
+    alone = {row: _split_values(_pieces_text(run), len(names)) for row, run in runs.items()}
+    by_split = {(row, c): frozenset(v[i]) for row, v in alone.items() for i, c in enumerate(names)}
+    readings = _row_readings(runs, names, known)
+    solution = _solve_stages(readings, rows, names, known, by_split)
+    solution.empty_rows = [row for row, found in readings.items() if not found]
+    pins = _pins(narrative_totals, previous_carried_forward)
+    if pins and solution.readings > 0:
+        _apply_pins(solution, readings, rows, names, known, pins)
+    return solution
+
+
+def _solve_stages(readings, rows, names, known, by_split) -> Solution:
+    """Solve with every identity, and with fewer, to name for each cell the identities that fixed it."""
+    constraints = request_constraints(rows)
+    count, chosen = _column_solve(readings, constraints, known, names)
+    stages = [((SINGLE_SPLIT,), by_split), ((ROW_SUM,), _values_of(readings, names))]
+    for single in constraints:
+        stages.append(((ROW_SUM, single[0]), _values_of(_column_solve(readings, [single], known, names)[1], names)))
+    stages.append(((ROW_SUM, *(name for name, _ in constraints)), _values_of(chosen, names)))
+    values = _values_of(chosen, names)
+    return Solution(count, values, _attribute(stages) if count else {})
+
+
+def _apply_pins(solution: Solution, readings, rows, names, known, pins) -> None:
+    """Narrow the solution by declared narrative totals and identity 5; a pin that no reading meets is a conflict."""
+    pinned_known = {**known, **{key: value for key, (value, _) in pins.items()}}
+    pinned = {
+        row: [r for r in found if all(pinned_known.get((row, c), v) == v for c, v in zip(names, r, strict=True))]
+        for row, found in readings.items()
+    }
+    count, chosen = _column_solve(pinned, request_constraints(rows), pinned_known, names)
+    used = tuple(dict.fromkeys(name for _, name in pins.values()))
+    if count == 0:
+        solution.conflicts.extend(f"{r}.{c} = {v} ({name}) fits no reading" for (r, c), (v, name) in pins.items())
+        return
+    values = _values_of(chosen, names)
+    for key, found in values.items():
+        if len(found) == 1 and len(solution.values.get(key, ())) > 1:
+            solution.identities[key] = (ROW_SUM, *(name for name, _ in request_constraints(rows)), *used)
+    solution.readings, solution.values = count, values
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Section 四: identity 4 per proceeding
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def solve_review(
+    runs: Sequence[str],
+    known: Mapping[Key, int] | None = None,
+    *,
+    narrative_totals: Mapping[str, int] | None = None,
+) -> Solution:
+    """Every reading of section 四's fifteen numbers in which each proceeding's outcomes sum to its total.
+
+    ``narrative_totals`` (``reconsideration_cases``, ``litigation_corrected``, ...) narrow the readings when
+    declared; a figure no reading meets is recorded as a conflict.
+    """
+    proceedings, outcomes = codebook.proceedings(), codebook.outcomes()
+    keys = [(p, o) for p in proceedings for o in outcomes]
+    known = dict(known or {})
+    text = _pieces_text(runs)
+    readings = [
+        r
+        for r in grouped_readings(text, len(proceedings), len(outcomes))
+        if all(known.get(k, v) == v for k, v in zip(keys, r, strict=True))
+    ]
+    by_split = _split_values(text, len(keys))
+    stages = [((SINGLE_SPLIT,), {k: frozenset(by_split[i]) for i, k in enumerate(keys)})]
+    stages.append(((REVIEW_SUM,), _flat_values(readings, keys)))
+    solution = Solution(len(readings), _flat_values(readings, keys), _attribute(stages) if readings else {})
+    tests = _review_tests(narrative_totals)
+    narrowed = [r for r in readings if all(test(dict(zip(keys, r, strict=True))) for _, test in tests)]
+    if tests and readings and not narrowed:
+        solution.conflicts.extend(f"{name} fits no reading" for name, _ in tests)
+    elif tests and readings:
+        values = _flat_values(narrowed, keys)
+        for key, found in values.items():
+            if len(found) == 1 and len(solution.values[key]) > 1:
+                solution.identities[key] = (REVIEW_SUM, NARRATIVE_TOTAL)
+        solution.readings, solution.values = len(narrowed), values
+    return solution
+
+
+def _flat_values(readings: Sequence[tuple], keys: Sequence[Key]) -> dict[Key, frozenset]:
+    return {key: frozenset(r[i] for r in readings) for i, key in enumerate(keys)}
+
+
+def _review_tests(narrative_totals: Mapping[str, int] | None) -> list[tuple[str, Callable[[dict], bool]]]:
+    tests = []
+    for name, value in (narrative_totals or {}).items():
+        cells = prose_figures()[name].table_cells() if name in PINNING_REVIEW_FIGURES else None
+        if cells is not None and value is not None:
+            tests.append((f"{name} = {value}", lambda r, cells=cells, value=value: sum(r[c] for c in cells) == value))
+    return tests

@@ -1,0 +1,123 @@
+"""What a printed value is (issue 13): signs kept, footnote marks as notes, decimals and huge counts flagged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from govstats import codebook
+from govstats.dataset.pipeline import process_file
+from govstats.model import BLANK, DASH, RECOVERED, UNREADABLE, VALUE, Cell, Report, Token
+from govstats.textnorm import normalize_line
+from govstats.transform import recover
+from govstats.transform.subset import degraded_requests
+from govstats.transform.values import cell_of, read_tokens
+
+APPLICANTS = codebook.applicants()
+ROWS = [e.code for e in codebook.request_rows(codebook.FORMAT_2021)]
+
+
+def tokens(text: str):
+    return read_tokens(text, 0, len(text), lambda offset: f"char {offset}")
+
+
+def test_normalize_line_keeps_footnote_marks_and_superscripts_apart_from_digits():
+    assert normalize_line("43164①") == "43164①"
+    assert normalize_line("18364²") == "18364²"
+    assert normalize_line("１２３（注）\u3000") == "123(注) "  # full-width digits and brackets still fold
+
+
+def test_a_footnote_mark_is_the_note_of_the_number_it_follows():
+    (cell,) = [cell_of(t) for t in tokens("43164①")]
+    assert (cell.value, cell.note) == (43164, "①")
+
+
+def test_every_minus_sign_is_kept():
+    values = [cell_of(t).value for t in tokens("88-720 −4 －15 35")]
+    assert values == [88, -720, -4, -15, 35]
+    assert cell_of(tokens("-")[0]).status == DASH  # a dash alone is "-", not a number
+
+
+def test_signed_runs_split_into_signed_numbers():
+    assert recover.splits("35-15", 2) == [(35, -15)]
+    assert recover.splits(["1", "-10"], 3) == [(1, -1, 0)]
+
+
+def test_a_row_unique_on_its_own_is_recovered_though_the_section_breaks_its_arithmetic():
+    """（一）予以公开6000017 can only be 6,0,0,0,0,1,7 whatever the other rows do."""
+    runs = {row: "0000000" for row in ROWS}
+    runs |= {"new_requests": "6000017", "total_processed": "6000017", "granted": "6000017"}
+    runs["unavailable_not_held"] = "1000001"  # dispositions now sum to 8 against a printed 总计 of 7
+    solution = degraded_requests(runs, ROWS, APPLICANTS, {})
+    assert solution.values[("granted", "natural_person")] == {6}
+    assert solution.values[("granted", "total")] == {7}
+    assert solution.broken_sets  # the broken identities are named
+
+
+def _garbled_report(runs: dict[str, str]) -> Report:
+    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    for row in ROWS:
+        report.unread_rows[("requests", row)] = [Token(runs.get(row, "0000000"), "line 1")]
+        report.requests[row] = {}
+    return report
+
+
+def test_a_source_error_is_a_failed_check_naming_row_and_column():
+    runs = {"new_requests": "8000008", "total_processed": "8000008", "granted": "8000008"}
+    runs["partially_granted"] = "1000000"  # 1,0,0,0,0,0,0: its total column says 0 where the row sums to 1
+    report = _garbled_report(runs)
+    results = recover.recover_report(report)
+    failed = [r for r in results if r.passed is False and r.where != "requests"]
+    assert failed and all("partially_granted" in r.detail for r in failed)
+    assert report.requests["granted"]["natural_person"] == Cell(
+        8, VALUE, "8000008", "line 1", RECOVERED, identities=("single_split",)
+    )
+
+
+def test_six_zeros_for_seven_cells_are_ambiguous_between_blank_and_zero_never_a_silent_zero():
+    runs = {"new_requests": "1000001", "total_processed": "1000001", "granted": "1000001"}
+    runs["other_other"] = "000000"  # a row printed with one cell empty (&nbsp;)
+    report = _garbled_report(runs)
+    recover.recover_report(report)
+    cells = report.requests["other_other"]
+    # Blank counts as nothing, so every place is possible: ambiguous with blank among the candidates, never 0.
+    assert all(c.status == "ambiguous" and BLANK in c.candidates and 0 in c.candidates for c in cells.values())
+
+
+def _report_file(tmp_path: Path, cell: str) -> Path:
+    """A small clean report whose 三 has one cell printed as ``cell``."""
+    lines = ["2023年政府信息公开工作年度报告", "一、总体情况", "二、主动公开政府信息情况"]
+    lines.append("三、收到和处理政府信息公开申请情况")
+    labels = [e.label_zh for e in codebook.request_rows(codebook.FORMAT_2021)]
+    for index, label in enumerate(labels):
+        values = ["0"] * 7
+        if index == 2:
+            values[0] = cell
+        lines.append(label + " " + " ".join(values))
+    lines += ["四、政府信息公开行政复议、行政诉讼情况", " ".join(["0"] * 15), "五、存在的主要问题及改进情况"]
+    path = tmp_path / "report.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_a_decimal_a_twenty_digit_number_and_a_negative_in_section_3_are_flagged_never_a_crash(tmp_path):
+    for printed, status in (("3.5", UNREADABLE), ("12345678901234567890", UNREADABLE), ("-4", VALUE)):
+        result = process_file(_report_file(tmp_path, printed))
+        assert result.error is None, result.error
+        cell = result.report.requests["granted"]["natural_person"]
+        assert cell.status == status and cell.raw.startswith(printed)
+        flagged = [c for c in result.checks if c.check == "count_as_printed" and c.passed is False]
+        assert [c.where for c in flagged] == ["requests.granted.natural_person"]
+        assert len(result.tables["requests"]) > 0  # the rest of the report is built
+
+
+def test_a_year_that_follows_a_row_without_a_break_is_prose_not_a_cell():
+    text = "结转下年度继续办理20000022025年，我局共收到申请21件。"
+    tokens = read_tokens(text, len("结转下年度继续办理"), len(text), lambda offset: "line 1")
+    assert [t.text for t in tokens] == ["2000002"]
+
+
+def test_a_year_inside_a_cells_note_is_kept_in_the_note():
+    text = "17（其中2023年修订15件） 3 20"
+    tokens = read_tokens(text, 0, len(text), lambda offset: "line 1")
+    assert [t.text for t in tokens] == ["17", "3", "20"]
+    assert tokens[0].note == "其中2023年修订15件"
