@@ -7,9 +7,10 @@ report has no such cell (a cell of the other national form). The columns come fr
 the same for every corpus.
 
 ``rates`` has one row per annual report and rate of ``govstats/codebook/rates.csv`` (its primary basis, read by
-``govstats.codebook.rates``): numerator and denominator are
-sums of cells named by selectors (``requests:group=withheld;applicant=total``), complete or empty (a blank cell is
-missing, never 0), with the Wilson 95% interval and the weakest method among the inputs as ``source``.
+``govstats.codebook.rates``): numerator and denominator are sums of cells named by selectors
+(``requests:group=withheld;applicant=total``), complete or empty (a blank cell is missing, never 0), with the
+Wilson 95% interval and the weakest method among the inputs as ``source``; where the table's cells are incomplete,
+the rate's prose fallbacks (``narrative:key=...``) are used if every figure needed is printed.
 """
 
 from __future__ import annotations
