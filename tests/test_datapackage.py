@@ -224,3 +224,54 @@ def test_the_readme_field_table_is_the_schemas_markdown():
     found = re.search(r"<!-- schema:start -->\n(.*?)<!-- schema:end -->", readme, re.S)
     assert found, "README.md has no <!-- schema:start --> … <!-- schema:end --> block"
     assert found.group(1).strip() == schema.markdown().strip()
+
+
+def test_the_dataset_rates_are_the_rates_the_notebooks_compute(data):
+    """One definition (codebook/rates.csv) read by one reader: the dataset and metrics.report_rates agree."""
+    from govstats.analysis import metrics
+
+    computed = metrics.report_rates(data.requests, data.review_litigation, data.narrative)
+    joined = data.rates.merge(computed, on=["report_id", "rate"], suffixes=("", "_notebooks"), validate="1:1")
+    assert len(joined) == len(data.rates) == len(computed[computed["report_id"].isin(data.rates["report_id"])])
+    for column in ("numerator", "denominator", "value", "source"):
+        left, right = joined[column], joined[f"{column}_notebooks"]
+        same = (left == right).fillna(False) | (left.isna() & right.isna())
+        assert same.all(), joined.loc[~same, ["report_id", "rate", column, f"{column}_notebooks"]]
+
+
+def test_a_selector_naming_no_column_of_its_table_is_an_error():
+    from govstats.codebook.rates import Selector
+
+    with pytest.raises(KeyError):
+        shapes._checked(Selector.parse("requests:grup=withheld;applicant=total"))
+
+
+def test_an_unreadable_requests_total_leaves_the_withdrawal_rate_to_the_prose_in_both_readers():
+    from govstats.analysis import metrics
+
+    reports = schema.records_frame(
+        "reports",
+        [
+            dict.fromkeys(schema.columns("reports"))
+            | {"report_id": "r", "document": "annual_report", "status": "parsed", "year": 2023}
+        ],
+    )
+    cell = {"report_id": "r", "applicant": "total", "row": "total_processed", "group": "", "value": None}
+    requests = schema.records_frame(
+        "requests", [dict.fromkeys(schema.columns("requests")) | cell | {"method": "table", "status": "slash"}]
+    )
+    figures = [
+        {"report_id": "r", "key": "withdrawn", "value": 2},
+        {"report_id": "r", "key": "requests_answered", "value": 40},
+    ]
+    narrative = schema.records_frame(
+        "narrative", [dict.fromkeys(schema.columns("narrative")) | f | {"method": "narrative"} for f in figures]
+    )
+    tables = {"reports": reports, "requests": requests, "narrative": narrative} | {
+        name: schema.empty(name) for name in ("review_litigation", "proactive")
+    }
+    dataset = shapes.rates(tables).set_index("rate").loc["withdrawal_rate"]
+    notebooks = metrics.rate_row(metrics.report_rates(requests, None, narrative), "r", "withdrawal_rate")
+    for row in (dataset, notebooks):
+        assert (row["numerator"], row["denominator"], row["value"], row["source"]) == (2, 40, 0.05, "narrative")
+    assert dataset["detail"].endswith("the prose figures are used")

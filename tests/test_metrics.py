@@ -377,3 +377,39 @@ def test_cannot_provide_is_broad_and_not_held_is_strict_in_both_languages() -> N
     assert definitions.label("unavailable_not_held_share", "en") == "Not held (strict)"
     assert definitions.label("unavailable_share", "zh").startswith("无法提供")
     assert definitions.label("unavailable_not_held_share", "zh").startswith("本机关不掌握")
+
+
+def test_every_rate_of_the_one_rates_file_has_its_primary_basis_and_the_dataset_computes_each() -> None:
+    from govstats.codebook import rates as codebook_rates
+    from govstats.dataset import shapes
+
+    assert [d.rate for d in shapes.rate_definitions()] == list(metrics.RATES) == list(codebook_rates.rate_names())
+    assert set(metrics.SHARES) | set(metrics.CORRECTIONS) | {metrics.WITHDRAWAL_RATE} == set(metrics.RATES)
+    bases = {(d.rate, d.basis) for d in codebook_rates.definitions()}
+    assert ("reconsideration_correction_rate", "merits") in bases and ("unavailable_share", "merits") in bases
+
+
+def test_a_selector_reads_back_as_written_and_a_malformed_one_is_an_error() -> None:
+    from govstats.codebook.rates import Selector
+
+    text = "review_litigation:proceeding=litigation_direct|litigation_after_reconsideration;outcome=corrected"
+    selector = Selector.parse(text)
+    assert str(selector) == text
+    assert selector.codes("proceeding") == ("litigation_direct", "litigation_after_reconsideration")
+    assert str(selector.where("outcome", "total")).endswith("outcome=total")
+    for bad in ("requests", "requests:group", "requests:group=withheld|", ":group=withheld"):
+        with pytest.raises(ValueError):
+            Selector.parse(bad)
+
+
+def test_a_share_for_one_applicant_column_counts_only_that_column() -> None:
+    rows = [
+        ("r", "granted", "granted", "natural", 3),
+        ("r", "granted", "granted", "total", 5),
+        ("r", "total_processed", "", "natural", 6),
+        ("r", "total_processed", "", "total", 10),
+    ]
+    requests = pd.DataFrame(rows, columns=["report_id", "row", "group", "applicant", "value"]).assign(method="table")
+    shares = metrics.report_rates(requests, applicant="natural")
+    row = shares[shares["rate"] == "disclosed_share"].iloc[0]
+    assert (row["numerator"], row["denominator"], row["applicant"]) == (3, 6, "natural")

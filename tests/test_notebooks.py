@@ -11,13 +11,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from govstats.analysis import notebooks
+from govstats.analysis import runner
 from govstats.dataset.build import build
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 SHARED = ROOT.parent / "shared"
-NOTEBOOKS = notebooks.notebook_paths(ROOT / "notebooks")
+NOTEBOOKS = runner.notebook_paths(ROOT / "notebooks")
 MAX_CODE_LINES = 60
 SEEDS = sorted(RAW.glob("[0-9][0-9][0-9]_*.txt"))
 PINGTAN = SHARED / "corpus" / "pingtan"
@@ -60,7 +60,7 @@ def _run(name: str, tmp_path_factory: pytest.TempPathFactory, names: tuple[str, 
             (shutil.copytree if path.is_dir() else shutil.copy)(path, raw / path.name)
     build(raw, tmp / "processed")
     params = {"corpus": str(tmp / "processed"), "raw": str(raw)}
-    notebooks.run_all(ROOT / "notebooks", tmp / "out", params, names=names, cwd=ROOT)
+    runner.run_all(ROOT / "notebooks", tmp / "out", params, names=names, cwd=ROOT)
     _runs[name] = {"corpus": tmp / "processed", "raw": raw, "out": tmp / "out"}
     return _runs[name]
 
@@ -196,7 +196,7 @@ def _tree(folder: Path) -> dict[str, str]:
 def test_a_run_with_other_parameters_leaves_reports_byte_identical(full: dict[str, Path], tmp_path: Path) -> None:
     before = _tree(ROOT / "reports")
     params = {"corpus": str(full["corpus"]), "language": "en", "years": [2023]}
-    notebooks.run_all(ROOT / "notebooks", tmp_path / "X", params, names=["02_not_held"], cwd=ROOT)
+    runner.run_all(ROOT / "notebooks", tmp_path / "X", params, names=["02_not_held"], cwd=ROOT)
     assert _tree(ROOT / "reports") == before
     entry = json.loads((tmp_path / "X" / "figures" / "figures.json").read_text("utf-8"))["02_unavailable_share"]
     assert entry["parameters"]["language"] == "en" and entry["parameters"]["years"] == [2023]
@@ -204,19 +204,19 @@ def test_a_run_with_other_parameters_leaves_reports_byte_identical(full: dict[st
 
 
 def test_without_out_other_parameters_get_their_own_folder() -> None:
-    assert notebooks.run_folder({}) == Path("reports")
-    folder = notebooks.run_folder({"language": "en", "years": [2023]})
+    assert runner.run_folder({}) == Path("reports")
+    folder = runner.run_folder({"language": "en", "years": [2023]})
     assert folder.parts[:2] == ("reports", "runs") and folder != Path("reports")
 
 
 def test_an_unknown_parameter_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(notebooks.NotebookError, match="unknown parameter.*languge"):
-        notebooks.run_all(ROOT / "notebooks", tmp_path, {"languge": "en"})
+    with pytest.raises(runner.NotebookError, match="unknown parameter.*languge"):
+        runner.run_all(ROOT / "notebooks", tmp_path, {"languge": "en"})
 
 
 def test_an_unknown_notebook_name_is_an_error() -> None:
-    with pytest.raises(notebooks.NotebookError, match="no single notebook"):
-        notebooks.notebook_paths(ROOT / "notebooks", ["99_nothing"])
+    with pytest.raises(runner.NotebookError, match="no single notebook"):
+        runner.notebook_paths(ROOT / "notebooks", ["99_nothing"])
 
 
 def test_a_failing_cell_names_the_notebook_and_the_cell(tmp_path: Path) -> None:
@@ -224,5 +224,5 @@ def test_a_failing_cell_names_the_notebook_and_the_cell(tmp_path: Path) -> None:
     nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("1 / 0")]
     (tmp_path / "in").mkdir()
     nbformat.write(nb, tmp_path / "in" / "09_broken.ipynb")
-    with pytest.raises(notebooks.NotebookError, match=r"09_broken\.ipynb: cell 1 .*ZeroDivisionError"):
-        notebooks.run_all(tmp_path / "in", tmp_path / "out")
+    with pytest.raises(runner.NotebookError, match=r"09_broken\.ipynb: cell 1 .*ZeroDivisionError"):
+        runner.run_all(tmp_path / "in", tmp_path / "out")

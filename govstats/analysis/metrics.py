@@ -20,29 +20,18 @@ from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
 
 from ..codebook import DISPOSITION_GROUPS
-from . import rates as definitions
+from ..codebook.rates import RateDefinition, Selector, primaries, primary, rate_names
 
-# Shares of total_processed, from codebook/rates.csv: (column of ``requests`` to match, the numerator's codes).
-SHARES: dict[str, tuple[str, tuple[str, ...]]] = {
-    d.rate: (d.numerator_column, d.numerator_codes)
-    for d in definitions.definitions()
-    if d.primary and d.numerator_table == "requests"
-}
 WITHDRAWAL_RATE = "withdrawal_rate"
 RECONSIDERATION_CORRECTION_RATE = "reconsideration_correction_rate"
 LITIGATION_CORRECTION_RATE = "litigation_correction_rate"
-RATES = definitions.rate_names()
-
-LITIGATION = definitions.primary(LITIGATION_CORRECTION_RATE).proceedings
-# Section 四 rates: (proceedings, narrative key of the corrected cases, narrative key of all cases).
-CORRECTIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    RECONSIDERATION_CORRECTION_RATE: (
-        definitions.primary(RECONSIDERATION_CORRECTION_RATE).proceedings,
-        "reconsideration_corrected",
-        "reconsideration_cases",
-    ),
-    LITIGATION_CORRECTION_RATE: (LITIGATION, "litigation_corrected", "litigation_cases"),
-}
+RATES = rate_names()
+# The rates of codebook/rates.csv by what their numerator counts: shares of section 三 (computable per applicant
+# column), section 四 corrections (with the prose restating them where the table is incomplete).
+SHARES: dict[str, RateDefinition] = {d.rate: d for d in primaries() if d.numerator.table == "requests"}
+CORRECTIONS: dict[str, RateDefinition] = {d.rate: d for d in primaries() if d.numerator.table == "review_litigation"}
+LITIGATION = CORRECTIONS[LITIGATION_CORRECTION_RATE].proceedings
+WITHDRAWAL = primary(WITHDRAWAL_RATE)
 
 # Provenance from strongest to weakest: a rate is as weak as the weakest value it is built from.
 SOURCES = ("table", "recovered", "narrative", "proxy")
@@ -68,12 +57,12 @@ def _count(cells: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
 
 
 def _share_counts(requests: pd.DataFrame, applicant: str) -> pd.DataFrame:
-    cells = requests[requests["applicant"] == applicant]
     ids = pd.Index(sorted(requests["report_id"].unique()), name="report_id")
-    denominator = _count(cells[cells["row"] == "total_processed"], ids)
     frames = []
-    for rate, (column, codes) in SHARES.items():
-        numerator = _count(cells[cells[column].isin(codes) & cells["group"].isin(DISPOSITION_GROUPS)], ids)
+    for rate, definition in SHARES.items():
+        # The same cells in one applicant column: the selectors name the total column.
+        numerator = _count(definition.numerator.where("applicant", applicant).cells(requests), ids)
+        denominator = _count(definition.denominator.where("applicant", applicant).cells(requests), ids)
         frames.append(_rate_frame(rate, numerator, denominator))
     return pd.concat(frames).assign(applicant=applicant)
 
@@ -91,17 +80,17 @@ def _rate_frame(rate: str, numerator: pd.DataFrame, denominator: pd.DataFrame) -
     )
 
 
-def _narrative_counts(narrative: pd.DataFrame | None, key: str, ids: pd.Index) -> pd.DataFrame:
+def _narrative_counts(narrative: pd.DataFrame | None, figure: Selector, ids: pd.Index) -> pd.DataFrame:
     cells = pd.DataFrame(columns=["report_id", "value", "method"])
     if narrative is not None and len(narrative):
-        cells = narrative.loc[narrative["key"] == key, ["report_id", "value"]].assign(method="narrative")
+        cells = figure.cells(narrative)[["report_id", "value"]].assign(method="narrative")
     return _count(cells, ids)
 
 
 def _withdrawal_counts(
     requests: pd.DataFrame, narrative: pd.DataFrame | None, ids: pd.Index, *, proxy: bool
 ) -> pd.DataFrame:
-    counts = _narrative_counts(narrative, "withdrawn", ids)
+    counts = _narrative_counts(narrative, WITHDRAWAL.numerator, ids)
     if proxy:
         # The row of （六） holding withdrawals and anything else: an upper bound, used only where the prose is silent.
         cells = proxy_cells(requests)
@@ -123,16 +112,15 @@ def proxy_cells(requests: pd.DataFrame) -> pd.DataFrame:
 def _correction_counts(
     review: pd.DataFrame | None, narrative: pd.DataFrame | None, rate: str, ids: pd.Index
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    proceedings, corrected_key, cases_key = CORRECTIONS[rate]
+    definition = CORRECTIONS[rate]
     numerator = denominator = pd.DataFrame({"count": pd.NA, "source": None}, index=ids)
     if review is not None and len(review):
-        cells = review[review["proceeding"].isin(proceedings)]
-        numerator = _count(cells[cells["outcome"] == "corrected"], ids)
-        denominator = _count(cells[cells["outcome"] == "total"], ids)
+        numerator = _count(definition.numerator.cells(review), ids)
+        denominator = _count(definition.denominator.cells(review), ids)
     # Where section 四 is unrecoverable, the prose restates it: use both prose figures, marked narrative.
     missing = numerator["count"].isna() | denominator["count"].isna()
-    prose_numerator = _narrative_counts(narrative, corrected_key, ids)
-    prose_denominator = _narrative_counts(narrative, cases_key, ids)
+    prose_numerator = _narrative_counts(narrative, definition.fallback_numerator, ids)
+    prose_denominator = _narrative_counts(narrative, definition.fallback_denominator, ids)
     numerator = numerator.where(~missing, prose_numerator)
     denominator = denominator.where(~missing, prose_denominator)
     return numerator, denominator
@@ -157,9 +145,9 @@ def report_rates(
     frames = [_share_counts(requests, applicant)]
     if applicant == "total":
         ids = pd.Index(sorted(requests["report_id"].unique()), name="report_id")
-        processed = _count(requests[(requests["row"] == "total_processed") & (requests["applicant"] == "total")], ids)
+        processed = _count(WITHDRAWAL.denominator.cells(requests), ids)
         # An unrecoverable section 三 leaves the prose's 答复 N 件 as the only count of requests answered.
-        answered = _narrative_counts(narrative, "requests_answered", ids)
+        answered = _narrative_counts(narrative, WITHDRAWAL.fallback_denominator, ids)
         processed = processed.where(processed["count"].notna(), answered)
         withdrawn = _withdrawal_counts(requests, narrative, ids, proxy=withdrawal_proxy)
         frames.append(_rate_frame(WITHDRAWAL_RATE, withdrawn, processed))

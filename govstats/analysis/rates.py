@@ -1,20 +1,30 @@
-"""What each rate is: numerator, denominator and its alternative denominators, as data (``codebook/rates.csv``).
+"""Every rate on every basis side by side, and ``docs/rates.md``, from the one definition (``codebook/rates.csv``).
 
-The definitions live once, in ``govstats/codebook/rates.csv``: one row per rate and *basis* (denominator). The
-primary basis (``all``: all requests answered, or all cases of the year) is what :func:`metrics.report_rates`
-computes; the alternatives (``concluded``: cases minus those pending; ``merits``: requests or cases decided on
-the merits) are computed side by side by :func:`alternative_rates`. ``docs/rates.md`` is rendered from the same
-file (:func:`rates_markdown`), so code and documentation cannot drift apart.
+The definitions live once, in ``govstats/codebook/rates.csv``, read by :mod:`govstats.codebook.rates`: one row
+per rate and *basis* (denominator), its cells named by selectors. The primary basis (``all``: all requests
+answered, or all cases of the year) is what :func:`metrics.report_rates` and the dataset's ``rates`` table
+compute; the alternatives (``concluded``: cases minus those pending; ``merits``: requests or cases decided on the
+merits) are computed side by side by :func:`alternative_rates`. ``docs/rates.md`` is rendered from the same file
+(:func:`rates_markdown`), so code and documentation cannot drift apart.
 """
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
-
 import pandas as pd
+
+from ..codebook.rates import RateDefinition, definitions, label, primaries, primary, rate_names
+
+__all__ = [
+    "BASES",
+    "RateDefinition",
+    "alternative_rates",
+    "definitions",
+    "label",
+    "primaries",
+    "primary",
+    "rate_names",
+    "rates_markdown",
+]
 
 BASES = {
     "all": "all requests answered / all cases",
@@ -23,79 +33,18 @@ BASES = {
 }
 
 
-@dataclass(frozen=True)
-class RateDefinition:
-    """One rate on one basis: which cells form its numerator and its denominator."""
-
-    rate: str
-    basis: str
-    primary: bool
-    proceedings: tuple[str, ...]
-    numerator_table: str
-    numerator_column: str
-    numerator_codes: tuple[str, ...]
-    denominator_column: str
-    denominator_codes: tuple[str, ...]
-    label_zh: str
-    label_en: str
-    numerator_en: str
-    denominator_en: str
-    note: str
-
-
-def _codes(text: str) -> tuple[str, ...]:
-    return tuple(code for code in text.split("|") if code)
-
-
-@cache
-def definitions() -> tuple[RateDefinition, ...]:
-    """Every rate and basis of ``rates.csv``, in file order."""
-    text = resources.files("govstats.codebook").joinpath("rates.csv").read_text(encoding="utf-8")
-    return tuple(
-        RateDefinition(
-            rate=row["rate"],
-            basis=row["basis"],
-            primary=row["primary"] == "yes",
-            proceedings=_codes(row["proceedings"]),
-            numerator_table=row["numerator_table"],
-            numerator_column=row["numerator_column"],
-            numerator_codes=_codes(row["numerator_codes"]),
-            denominator_column=row["denominator_column"],
-            denominator_codes=_codes(row["denominator_codes"]),
-            label_zh=row["label_zh"],
-            label_en=row["label_en"],
-            numerator_en=row["numerator_en"],
-            denominator_en=row["denominator_en"],
-            note=row["note"],
-        )
-        for row in csv.DictReader(text.splitlines())
-    )
-
-
-def primary(rate: str) -> RateDefinition:
-    """The primary definition of a rate; KeyError if the rate is unknown."""
-    for definition in definitions():
-        if definition.rate == rate and definition.primary:
-            return definition
-    raise KeyError(rate)
-
-
-def rate_names() -> tuple[str, ...]:
-    """Every rate, in the order of ``rates.csv``."""
-    return tuple(dict.fromkeys(d.rate for d in definitions()))
-
-
-def label(rate: str, language: str = "zh") -> str:
-    """The rate's name: 无法提供占比 / "Cannot provide (broad)", 本机关不掌握占比 / "Not held (strict)"."""
-    definition = primary(rate)
-    return definition.label_en if language == "en" else definition.label_zh
-
-
-def _sum_cells(cells: pd.DataFrame, column: str, codes: tuple[str, ...], ids: pd.Index) -> pd.Series:
+def _sum_cells(cells: pd.DataFrame, ids: pd.Index) -> pd.Series:
     """Per report: the sum of the chosen cells; missing unless every one of them is a number."""
-    chosen = cells[cells[column].isin(codes)]
-    complete = chosen.groupby("report_id")["value"].agg(lambda v: v.sum() if v.notna().all() else pd.NA)
+    complete = cells.groupby("report_id")["value"].agg(lambda v: v.sum() if v.notna().all() else pd.NA)
     return complete.reindex(ids)
+
+
+def _alternative_denominator(definition: RateDefinition, tables: dict[str, pd.DataFrame | None], ids: pd.Index):
+    """The denominator of a non-primary basis: the sum of its selector's cells (missing where there are none)."""
+    frame = tables.get(definition.denominator.table)
+    if frame is None or not len(frame):
+        return pd.Series(pd.NA, index=ids)
+    return _sum_cells(definition.denominator.cells(frame), ids)
 
 
 def alternative_rates(
@@ -104,28 +53,23 @@ def alternative_rates(
     """Every rate on every basis of ``rates.csv`` side by side: report_id, rate, basis, numerator, denominator.
 
     The numerator is the primary rate's (from ``rates``, so prose-sourced values stay as they are); each
-    alternative basis sums the cells ``rates.csv`` names. A basis whose cells are not all numbers is missing.
+    alternative basis sums the cells its denominator selector names. A basis whose cells are not all numbers is
+    missing, and so is one whose primary rate came from its prose fallback (the prose gives only totals).
     """
     from .metrics import with_intervals
 
     ids = pd.Index(sorted(rates["report_id"].unique()), name="report_id")
-    totals = requests[requests["applicant"] == "total"]
+    tables = {"requests": requests, "review_litigation": review_litigation}
     frames = []
     for definition in definitions():
         base = rates[(rates["rate"] == definition.rate) & (rates["applicant"] == "total")].set_index("report_id")
         base = base.reindex(ids)
         if definition.primary:
             denominator = base["denominator"]
-        elif definition.numerator_table == "requests":
-            denominator = _sum_cells(totals, definition.denominator_column, definition.denominator_codes, ids)
         else:
-            review = review_litigation if review_litigation is not None else pd.DataFrame(columns=["report_id"])
-            cells = review[review["proceeding"].isin(definition.proceedings)] if len(review) else review
-            denominator = _sum_cells(cells, "outcome", definition.denominator_codes, ids) if len(cells) else None
-            if denominator is None:
-                denominator = pd.Series(pd.NA, index=ids)
-            # Section 四 read from the prose gives only totals: no alternative basis can be formed from it.
-            denominator = denominator.where(base["source"].ne("narrative"), pd.NA)
+            denominator = _alternative_denominator(definition, tables, ids)
+            if primary(definition.rate).has_fallback:
+                denominator = denominator.where(base["source"].ne("narrative"), pd.NA)
         frames.append(
             pd.DataFrame(
                 {
@@ -148,11 +92,18 @@ def rates_markdown() -> str:
         "# Rates: numerators, denominators and their alternatives",
         "",
         "Generated from `govstats/codebook/rates.csv` by `govstats.analysis.rates.rates_markdown()` (a test keeps",
-        "this file in step with the data). `govstats.analysis.metrics.report_rates` computes the primary basis;",
-        "`govstats.analysis.rates.alternative_rates` computes every basis side by side. Each rate is kept as",
-        "numerator and denominator, so it can be pooled and compared; a blank cell is missing, never zero.",
+        "this file in step with the data); `govstats.codebook.rates` reads the file for every consumer.",
+        "`govstats.analysis.metrics.report_rates` and the dataset's `rates` table (`govstats.dataset.shapes`)",
+        "compute the primary basis; `govstats.analysis.rates.alternative_rates` computes every basis side by side.",
+        "Each rate is kept as numerator and denominator, so it can be pooled and compared; a blank cell is",
+        "missing, never zero.",
         "",
         "Bases: " + "; ".join(f"`{code}` = {text}" for code, text in BASES.items()) + ".",
+        "",
+        "A selector names the cells summed: `requests:group=withheld;applicant=total` is every cell of `requests`",
+        "whose `group` is `withheld` and whose `applicant` is `total` (`|` separates alternative codes). A prose",
+        "fallback (`narrative:key=…`, a figure of `codebook/prose_figures.csv`) restates a side where the table's",
+        "cells are not all numbers.",
         "",
         "| rate | name (zh / en) | basis | numerator | denominator | note |",
         "|---|---|---|---|---|---|",
@@ -160,8 +111,16 @@ def rates_markdown() -> str:
     for d in definitions():
         name = f"{d.label_zh} / {d.label_en}" if d.primary else ""
         basis = f"**{d.basis}** (primary)" if d.primary else d.basis
-        cells = [f"`{d.rate}`", name, basis, d.numerator_en, d.denominator_en, d.note]
+        numerator = f"{d.numerator_en}: `{d.numerator}`"
+        denominator = f"{d.denominator_en}: `{d.denominator}`"
+        if d.fallback_numerator is not None:
+            numerator += f"; from the prose: `{d.fallback_numerator}`"
+        if d.fallback_denominator is not None:
+            denominator += f"; from the prose: `{d.fallback_denominator}`"
+        cells = [f"`{d.rate}`", name, basis, numerator, denominator, d.note]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    lines += ["", "Definitions:", ""]
+    lines += [f"- `{d.rate}`: {d.definition}" for d in primaries() if d.definition]
     lines += [
         "",
         '"Cannot provide" (无法提供, `unavailable_share`) is the broad share: all three rows of （四）. "Not held"',

@@ -16,7 +16,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from . import figures, metrics, panel
-from .notebooks import Corpus, load_corpus
+from .corpus import Corpus, load_corpus
 from .results import Results, provenance, resolve
 
 

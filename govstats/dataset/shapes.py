@@ -6,21 +6,22 @@ only when the status is ``value``, so a blank, "/" or "-" cell stays distinguish
 report has no such cell (a cell of the other national form). The columns come from the schema and the codebook,
 the same for every corpus.
 
-``rates`` has one row per annual report and rate of ``govstats/codebook/rates.csv``: numerator and denominator are
-sums of cells named by selectors (``requests:group=withheld;applicant=total``), complete or empty (a blank cell is
-missing, never 0), with the Wilson 95% interval and the weakest method among the inputs as ``source``.
+``rates`` has one row per annual report and rate of ``govstats/codebook/rates.csv`` (its primary basis, read by
+``govstats.codebook.rates``): numerator and denominator are sums of cells named by selectors
+(``requests:group=withheld;applicant=total``), complete or empty (a blank cell is missing, never 0), with the
+Wilson 95% interval and the weakest method among the inputs as ``source``; where the table's cells are incomplete,
+the rate's prose fallbacks (``narrative:key=...``) are used if every figure needed is printed.
 """
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 
+from ..codebook import rates as rate_codebook
+from ..codebook.rates import RateDefinition, Selector
 from . import schema
 
 ANNUAL_REPORT = "annual_report"
@@ -79,63 +80,24 @@ def report_cells(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 # --- rates --------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Selector:
-    """Cells of one long table: ``table:field=a|b;field=c`` (every condition holds; ``|`` separates codes)."""
-
-    table: str
-    conditions: tuple[tuple[str, tuple[str, ...]], ...]
-
-    @classmethod
-    def parse(cls, text: str) -> Selector:
-        table, _, rest = text.partition(":")
-        conditions = []
-        for condition in rest.split(";"):
-            field, _, codes = condition.partition("=")
-            schema.field(table, field)  # a misspelt field is an error here, not an empty rate
-            conditions.append((field, tuple(codes.split("|"))))
-        return cls(table, tuple(conditions))
-
-    def cells(self, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-        frame = tables[self.table]
-        keep = pd.Series(True, index=frame.index)
-        for field, codes in self.conditions:
-            keep &= frame[field].isin(codes)
-        return frame[keep]
-
-
-@dataclass(frozen=True)
-class RateDefinition:
-    rate: str
-    label_zh: str
-    label_en: str
-    numerator: Selector
-    denominator: Selector
-    fallback: tuple[Selector, Selector] | None  # used for both where either primary input is incomplete
-    definition: str
+def _checked(selector: Selector) -> Selector:
+    """The selector, once every field it names is a column of its table (a misspelt field is an error here, not an
+    empty rate)."""
+    for field in selector.fields():
+        schema.field(selector.table, field)
+    return selector
 
 
 @cache
 def rate_definitions() -> tuple[RateDefinition, ...]:
-    """The rates of ``govstats/codebook/rates.csv``, in file order."""
-    text = resources.files("govstats.codebook").joinpath("dataset_rates.csv").read_text(encoding="utf-8")
-    definitions = []
-    for row in csv.DictReader(text.splitlines()):
-        fallback = None
-        if row["fallback_numerator"]:
-            fallback = (Selector.parse(row["fallback_numerator"]), Selector.parse(row["fallback_denominator"]))
-        definitions.append(
-            RateDefinition(
-                row["rate"],
-                row["label_zh"],
-                row["label_en"],
-                Selector.parse(row["numerator"]),
-                Selector.parse(row["denominator"]),
-                fallback,
-                row["definition"],
-            )
-        )
-    return tuple(definitions)
+    """The primary definition of every rate of ``govstats/codebook/rates.csv``, in file order, selectors checked
+    against the schema."""
+    for definition in rate_codebook.definitions():
+        sides = (definition.numerator, definition.denominator)
+        for selector in (*sides, definition.fallback_numerator, definition.fallback_denominator):
+            if selector is not None:
+                _checked(selector)
+    return rate_codebook.primaries()
 
 
 def _cell_names(selector: Selector, cells: pd.DataFrame) -> pd.Series:
@@ -149,7 +111,7 @@ def _cell_names(selector: Selector, cells: pd.DataFrame) -> pd.Series:
 def _sums(selector: Selector, tables: dict[str, pd.DataFrame], ids: pd.Index) -> pd.DataFrame:
     """Per report: the sum of the selected cells (empty unless all are numbers), the rank of the weakest method
     among them (SOURCES) and, where the sum is empty, why (the first cell that is not a number, or no cell)."""
-    cells = selector.cells(tables)
+    cells = selector.cells(tables[selector.table])
     cells = cells[cells["report_id"].isin(ids)]
     method = cells["method"] if "method" in cells else pd.Series("table", index=cells.index)
     rank = method.map({source: i for i, source in enumerate(SOURCES)}).fillna(0).astype(float)
@@ -161,14 +123,9 @@ def _sums(selector: Selector, tables: dict[str, pd.DataFrame], ids: pd.Index) ->
     not_numbers = cells[cells["value"].isna()]
     status = not_numbers["status"].astype(str) if "status" in not_numbers else "empty"
     named = (_cell_names(selector, not_numbers) + " is " + status).groupby(not_numbers["report_id"]).first()
-    absent = pd.Series(f"no cell {selector_text(selector)}", index=ids.difference(complete.index), dtype="object")
+    absent = pd.Series(f"no cell {selector}", index=ids.difference(complete.index), dtype="object")
     out["problem"] = pd.concat([named, absent]).reindex(ids)
     return out
-
-
-def selector_text(selector: Selector) -> str:
-    conditions = ";".join(f"{field}={'|'.join(codes)}" for field, codes in selector.conditions)
-    return f"{selector.table}:{conditions}"
 
 
 def wilson_interval(successes, trials, z: float = WILSON_Z):
@@ -198,9 +155,16 @@ def _rate_frame(definition: RateDefinition, tables: dict[str, pd.DataFrame], ids
     problem = _join(numerator["problem"], denominator["problem"])
     total_k, total_n = numerator["total"], denominator["total"]
     rank = np.fmax(numerator["rank"], denominator["rank"])
-    if definition.fallback:
-        prose = [_sums(selector, tables, ids) for selector in definition.fallback]
-        use = problem.notna() & prose[0]["problem"].isna() & prose[1]["problem"].isna()  # both figures printed
+    if definition.has_fallback:
+        # Where the table's cells are incomplete, the prose figures restating them are used, both sides at once and
+        # only where every figure needed is printed (an empty fallback keeps that side: withdrawals are prose anyway).
+        fallbacks = (definition.fallback_numerator, definition.fallback_denominator)
+        sides = (numerator, denominator)
+        prose = [
+            side if selector is None else _sums(selector, tables, ids)
+            for selector, side in zip(fallbacks, sides, strict=True)
+        ]
+        use = problem.notna() & prose[0]["problem"].isna() & prose[1]["problem"].isna()
         total_k, total_n = total_k.where(~use, prose[0]["total"]), total_n.where(~use, prose[1]["total"])
         rank = rank.where(~use, np.fmax(prose[0]["rank"], prose[1]["rank"]))
         problem = problem.where(~use, problem + ": the prose figures are used")
