@@ -64,7 +64,7 @@ def test_the_package_describes_every_table_from_the_schema(built):
         {"fields": ["report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}}
     ]
     candidates = next(f for f in requests["fields"] if f["name"] == "candidates")
-    assert (candidates["type"], candidates["delimiter"], candidates["itemType"]) == ("list", "|", "integer")
+    assert (candidates["type"], candidates["delimiter"], candidates["itemType"]) == ("list", "|", "string")
     status = next(f for f in requests["fields"] if f["name"] == "status")
     assert {"slash", "dash", "blank"} <= set(status["constraints"]["enum"])  # "/" and "-" are values, not missing
     assert next(f for f in requests["fields"] if f["name"] == "value")["unit"] == "requests"
@@ -75,9 +75,11 @@ def test_a_status_outside_the_vocabulary_and_a_dangling_report_id_fail_validatio
     shutil.copytree(built, copy)
     requests = (copy / "requests.csv").read_text(encoding="utf-8").splitlines()
     requests[1] = requests[1].replace(",value,", ",zero,", 1)
-    plain = next(i for i, line in enumerate(requests[2:], 2) if line.endswith(",,"))
-    requests[plain] += "1|x"  # a cell without identities or candidates: give it an unreadable candidate
     (copy / "requests.csv").write_text("\n".join(requests) + "\n", encoding="utf-8")
+    proactive = (copy / "proactive.csv").read_text(encoding="utf-8").splitlines()
+    plain = next(i for i, line in enumerate(proactive[1:], 1) if line.endswith(",,"))
+    proactive[plain] += "1|x"  # a cell without identities or candidates: a candidate that is not a number
+    (copy / "proactive.csv").write_text("\n".join(proactive) + "\n", encoding="utf-8")
     narrative = (copy / "narrative.csv").read_text(encoding="utf-8").splitlines()
     narrative[1] = "no_such_report.txt" + narrative[1][narrative[1].index(",") :]
     (copy / "narrative.csv").write_text("\n".join(narrative) + "\n", encoding="utf-8")
@@ -85,7 +87,7 @@ def test_a_status_outside_the_vocabulary_and_a_dangling_report_id_fail_validatio
     errors = {(task.name, error.type) for task in report.tasks for error in task.errors}
     assert ("requests", "constraint-error") in errors
     assert ("narrative", "foreign-key") in errors
-    assert ("requests", "type-error") in errors
+    assert ("proactive", "type-error") in errors
 
 
 def test_duckdb_reads_the_printed_run_as_text_with_the_packages_types(built):
