@@ -42,56 +42,38 @@ def _provenance(report: Report, cell: Cell) -> dict:
     }
 
 
-def requests_frame(reports: Iterable[Report]) -> pd.DataFrame:
+def _cells_frame(table: str, reports: Iterable[Report], row_key: str, column_key: str, number=None) -> pd.DataFrame:
+    """One row per cell of a report section (the section's name is the table's): its two keys, value, provenance.
+    ``number`` converts a printed number for the table's value type."""
     records = [
         {
             "report_id": report.report_id,
             **_report_fields(report),
-            "row": row,
-            "group": codebook.row_group(row),
-            "applicant": applicant,
-            "value": cell.value if cell.is_number else None,
+            row_key: row,
+            column_key: column,
+            "value": (number(cell.value) if number else cell.value) if cell.is_number else None,
             **_provenance(report, cell),
         }
         for report in reports
-        for row, columns in report.requests.items()
-        for applicant, cell in columns.items()
+        for row, columns in getattr(report, table).items()
+        for column, cell in columns.items()
     ]
-    return schema.records_frame("requests", records)
+    if table == "requests":  # the row's disposition group, from the codebook
+        for record in records:
+            record["group"] = codebook.row_group(record["row"])
+    return schema.records_frame(table, records)
+
+
+def requests_frame(reports: Iterable[Report]) -> pd.DataFrame:
+    return _cells_frame("requests", reports, "row", "applicant")
 
 
 def review_frame(reports: Iterable[Report]) -> pd.DataFrame:
-    records = [
-        {
-            "report_id": report.report_id,
-            **_report_fields(report),
-            "proceeding": proceeding,
-            "outcome": outcome,
-            "value": cell.value if cell.is_number else None,
-            **_provenance(report, cell),
-        }
-        for report in reports
-        for proceeding, outcomes in report.review_litigation.items()
-        for outcome, cell in outcomes.items()
-    ]
-    return schema.records_frame("review_litigation", records)
+    return _cells_frame("review_litigation", reports, "proceeding", "outcome")
 
 
 def proactive_frame(reports: Iterable[Report]) -> pd.DataFrame:
-    records = [
-        {
-            "report_id": report.report_id,
-            **_report_fields(report),
-            "item": item,
-            "measure": measure,
-            "value": float(cell.value) if cell.is_number else None,
-            **_provenance(report, cell),
-        }
-        for report in reports
-        for item, measures in report.proactive.items()
-        for measure, cell in measures.items()
-    ]
-    return schema.records_frame("proactive", records)
+    return _cells_frame("proactive", reports, "item", "measure", number=float)
 
 
 def checks_frame(results: Iterable[CheckResult]) -> pd.DataFrame:
