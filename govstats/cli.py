@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .dataset import schema
 from .dataset.build import LAYOUTS, build
 from .dataset.contract import explain_json, explain_text, narrative_json, report_json
 from .dataset.limits import DEFAULT_MAX_FILE_MB, DEFAULT_TIMEOUT_SECONDS, Limits
@@ -54,19 +55,20 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _records(frame) -> list[dict]:
-    """Rows as JSON-ready dicts: pandas' <NA> becomes null."""
+def _records(result, table: str) -> list[dict]:
+    """A table's rows of one file as JSON-ready dicts, typed by the schema (a blank becomes null)."""
+    frame = schema.frame(table, result.tables[table])
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def work_plan_json(result) -> dict:
     """A work plan as JSON: its metadata, tasks and task units, and its checks."""
-    (plan,) = _records(result.tables["reports"])
+    (plan,) = _records(result, "reports")
     return {
         "document": result.kind,
         **{key: plan[key] for key in ("agency", "region", "year", "title", "source_file")},
-        "tasks": _records(result.tables["work_plan_tasks"]),
-        "task_units": _records(result.tables["work_plan_task_units"]),
+        "tasks": _records(result, "work_plan_tasks"),
+        "task_units": _records(result, "work_plan_task_units"),
         "checks": [{k: v for k, v in c.__dict__.items() if k != "report_id"} for c in result.checks],
     }
 

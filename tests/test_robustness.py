@@ -29,6 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govstats import codebook
+from govstats.dataset import schema
 from govstats.dataset.build import build
 from govstats.dataset.names import name_bytes, report_id
 from govstats.dataset.parallel import log_entry, prepare
@@ -58,14 +59,16 @@ def assert_clean(result: Processed, name: str = "case.txt", storable: bool = Fal
     if ``storable``, rows that Arrow can store and one log line: what a build makes of it)."""
     if storable and result.error is None:  # the rows as a build stores them, and the log line
         outcome = prepare(result, 0.0, cached=False)
-        assert "\n" not in outcome.log.line() and outcome.tables["reports"].num_rows == 1
+        assert "\n" not in outcome.log.line() and schema.rows(outcome.tables["reports"]) == 1
+        for name, data in outcome.tables.items():
+            assert schema.arrow(name, data).num_rows == schema.rows(data)
     elif storable:  # an error row holds the id and the error text: both must be storable (no lone surrogates)
         assert pa.array([result.report_id, result.error], pa.string()).null_count == 0
         assert "\n" not in log_entry(result).line()
     if result.error is None:
         assert result.kind in ("annual_report", "work_plan")
-        assert "reports" in result.tables and len(result.tables["reports"]) == 1
-        assert all(isinstance(frame, pd.DataFrame) for frame in result.tables.values())
+        assert "reports" in result.tables and schema.rows(result.tables["reports"]) == 1
+        assert all(isinstance(values, list) for data in result.tables.values() for values in data.values())
         assert all(check.passed in (True, False, None) for check in result.checks)
         return
     assert result.kind == "error" and result.report is None

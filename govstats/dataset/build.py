@@ -26,7 +26,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -40,7 +39,8 @@ from . import outdir, schema, tidy
 from .datapackage import write_package
 from .limits import DEFAULT_LIMITS, Limits
 from .names import report_id as printable_id
-from .parallel import LogEntry, Outcome, arrow_table, run_files, skip_line
+from .parallel import LogEntry, Outcome, run_files, skip_line
+from .schema import Columns
 from .survey import Survey, survey
 
 TABLES = ("reports", "requests", "review_litigation", "proactive", "checks")
@@ -48,6 +48,7 @@ LOG_NAME = "build_log.txt"
 LAYOUTS = ("file", "year")
 NO_YEAR = "unknown"  # the partition of documents whose year is unknown (errors, undated files)
 SPOOL_ROWS = 100_000  # rows held in memory before they are spooled to disk
+BATCH_ROWS = 2_000  # rows of one table and year gathered as plain columns before they are typed as one Arrow table
 ROW_GROUP_ROWS = 50_000  # rows per Parquet row group of the outputs
 
 
@@ -81,12 +82,6 @@ def whole_corpus_checks(summaries: list) -> list[CheckResult]:
     return corpus_checks(summaries) + narrative_corpus_checks(summaries)
 
 
-def empty_tables() -> dict[str, pd.DataFrame]:
-    """The core tables with no rows: their columns and types (dataset/schema.csv), written even when no file gave
-    any row."""
-    return {name: schema.empty(name) for name in TABLES}
-
-
 def _year_order(year: int | None) -> tuple[bool, int]:
     return (year is None, year or 0)
 
@@ -95,28 +90,45 @@ def _year_order(year: int | None) -> tuple[bool, int]:
 
 
 class Spool:
-    """Each table's rows as numbered Parquet parts per year, in arrival (report_id) order."""
+    """Each table's rows as numbered Parquet parts per year, in arrival (report_id) order.
+
+    Files' rows arrive as plain columns; those of one table and year are typed as one Arrow table per
+    ``BATCH_ROWS`` (one conversion per column for a batch of files, not per file), held until ``flush_rows``."""
 
     def __init__(self, folder: Path, flush_rows: int | None = None) -> None:
         self.folder = folder
         self.flush_rows = flush_rows or SPOOL_ROWS
+        self.pending: dict[tuple[str, int | None], list[Columns]] = defaultdict(list)
+        self.pending_rows: dict[tuple[str, int | None], int] = defaultdict(int)
         self.buffers: dict[tuple[str, int | None], list[pa.Table]] = defaultdict(list)
         self.buffered = 0
         self.parts: dict[str, dict[int | None, list[Path]]] = defaultdict(lambda: defaultdict(list))
         self.schemas: dict[str, pa.Schema] = {}
         self.count = 0
 
-    def add(self, name: str, year: int | None, table: pa.Table) -> None:
-        if name not in self.schemas:  # the first table of a name fixes its columns, even with no rows
-            self.schemas[name] = table.schema
-        if table.num_rows == 0:
+    def add(self, name: str, year: int | None, data: Columns) -> None:
+        if name not in self.schemas:  # a table is written with its columns even when no file gives it a row
+            self.schemas[name] = schema.arrow_schema(name)
+        rows = schema.rows(data)
+        if rows == 0:
             return
-        self.buffers[(name, year)].append(table)
-        self.buffered += table.num_rows
+        key = (name, year)
+        self.pending[key].append(data)
+        self.pending_rows[key] += rows
+        if self.pending_rows[key] >= BATCH_ROWS:
+            self._type(key)
+        self.buffered += rows
         if self.buffered >= self.flush_rows:
             self.flush()
 
+    def _type(self, key: tuple[str, int | None]) -> None:
+        name = key[0]
+        self.buffers[key].append(schema.arrow(name, schema.concat_columns(name, self.pending.pop(key))))
+        del self.pending_rows[key]
+
     def flush(self) -> None:
+        for key in list(self.pending):
+            self._type(key)
         for (name, year), tables in self.buffers.items():
             path = self.folder / f"{self.count:08d}.parquet"
             self.count += 1
@@ -263,7 +275,7 @@ def _gives_a_document(outcome: Outcome) -> bool:
     if outcome.result.kind == "annual_report":
         return True
     tasks = outcome.tables.get("work_plan_tasks")
-    return outcome.result.kind == WORK_PLAN and tasks is not None and tasks.num_rows > 0
+    return outcome.result.kind == WORK_PLAN and tasks is not None and schema.rows(tasks) > 0
 
 
 def _stream(outcomes: Iterable[Outcome], spool: Spool, entries: dict[str, LogEntry], bar, found: Survey):
@@ -299,7 +311,7 @@ def _spool_corpus_checks(spool: Spool, summaries: list, entries: dict[str, LogEn
     for check in checks:
         by_report[check.report_id].append(check)
     for report_id in sorted(by_report):
-        spool.add("checks", years.get(report_id), arrow_table(tidy.checks_frame(by_report[report_id])))
+        spool.add("checks", years.get(report_id), tidy.checks_columns(by_report[report_id]))
         entries[report_id].add(by_report[report_id])
     return checks
 
@@ -351,8 +363,8 @@ def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout,
     staging.mkdir()
     spool_dir.mkdir()
     spool = Spool(spool_dir)
-    for name, frame in empty_tables().items():
-        spool.add(name, None, arrow_table(frame))
+    for name in TABLES:  # the core tables are written even when no file gives them a row
+        spool.add(name, None, {})
     found = survey(raw_dir)
     tasks = [(str(path), path.relative_to(raw_dir).as_posix()) for path in found.documents]
     entries: dict[str, LogEntry] = {}

@@ -1,7 +1,7 @@
 """A content-hash cache of per-file results, so a rebuild parses only the files that changed. It runs nothing.
 
 An entry is one file's result as data only: JSON (its kind, error, checks and corpus summary) with each of its
-tables as Arrow IPC bytes (base64), read back as the very Arrow tables the build spools (no pandas round trip).
+tables as Arrow IPC bytes (base64), read back as the plain columns the build spools (no pandas round trip).
 Nothing is unpickled or evaluated on load, so a planted entry cannot run code: the worst it can be is wrong, and
 wrong is caught three ways, each of which turns the entry into a miss (the file is parsed again, and the entry
 rewritten):
@@ -34,15 +34,16 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
 import pyarrow as pa
 
 from .. import __version__
 from ..model import Cell, CheckResult, NarrativeFigure, Report
 from ..validate.checks import CorpusSummary, report_checks
 from ..validate.prose import narrative_checks
+from . import schema
 from .limits import Limits
 from .pipeline import Processed
+from .schema import Columns
 
 PACKAGE = Path(__file__).resolve().parent.parent
 FORMAT = "govstats-cache/2"
@@ -100,17 +101,15 @@ def signing_key() -> bytes:
 # --- tables and checks as data ------------------------------------------------------------------------------------
 
 
-def _arrow(table: pd.DataFrame | pa.Table) -> str:
-    if isinstance(table, pd.DataFrame):
-        table = pa.Table.from_pandas(table, preserve_index=False)
+def _arrow(table: pa.Table) -> str:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return base64.b64encode(sink.getvalue().to_pybytes()).decode("ascii")
 
 
-def _table(encoded: str) -> pa.Table:
-    return pa.ipc.open_stream(base64.b64decode(encoded, validate=True)).read_all()
+def _columns(encoded: str) -> Columns:
+    return pa.ipc.open_stream(base64.b64decode(encoded, validate=True)).read_all().to_pydict()
 
 
 def _check_record(check: CheckResult) -> dict:
@@ -141,7 +140,7 @@ def _encode(result: Processed) -> bytes:
         "error": result.error,
         "checks": [_check_record(check) for check in result.checks],
         "summary": _summary_record(result.summary),
-        "tables": {name: _arrow(table) for name, table in sorted(result.tables.items())},
+        "tables": {name: _arrow(schema.arrow(name, data)) for name, data in sorted(result.tables.items())},
     }
     return json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
@@ -151,7 +150,7 @@ def _decode(body: bytes) -> Processed | None:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         return None
     checks = [CheckResult(**record) for record in document["checks"]]
-    tables = {name: _table(encoded) for name, encoded in document["tables"].items()}
+    tables = {name: _columns(encoded) for name, encoded in document["tables"].items()}
     summary = _summary(document["summary"])
     result = Processed(
         str(document["report_id"]), str(document["sha256"]), str(document["kind"]), None, checks,
@@ -168,29 +167,23 @@ RECOMPUTED = ("row_sum", "column_balance", "disposition_sum", "review_sum", "nar
 
 def report_from_tables(result: Processed) -> Report:
     """The part of a report the identity and prose checks read, rebuilt from its long tables."""
-    versions = _column(result.tables["reports"], "format_version")
+    versions = result.tables["reports"]["format_version"]
     report = Report(source=result.report_id, format_version=versions[0] if versions else None)
     for section, key in (("requests", ("row", "applicant")), ("review_litigation", ("proceeding", "outcome"))):
         table = result.tables[section]
         cells: dict[str, dict[str, Cell]] = {}
-        columns = [_column(table, name) for name in (*key, "value", "status")]
+        columns = [table[name] for name in (*key, "value", "status")]
         for row, column, value, status in zip(*columns, strict=True):
             cells.setdefault(row, {})[column] = Cell(value, status=status)
         setattr(report, section, cells)
     report.one_row_other = "other" in report.requests
     narrative = result.tables.get("narrative")
     if narrative is not None:
-        columns = [_column(narrative, name) for name in ("key", "value", "unit", "sentence", "location")]
+        columns = [narrative[name] for name in ("key", "value", "unit", "sentence", "location")]
         for key, value, unit, sentence, location in zip(*columns, strict=True):
             number = int(value) if isinstance(value, float) and value.is_integer() else value
             report.narrative[key] = NarrativeFigure(key, number, unit, sentence, location)
     return report
-
-
-def _column(table: pa.Table | pd.DataFrame, name: str) -> list:
-    if isinstance(table, pd.DataFrame):
-        table = pa.Table.from_pandas(table[[name]], preserve_index=False)
-    return table.column(name).to_pylist()
 
 
 def _comparable(checks: list[CheckResult], names: set[str]) -> list[tuple]:

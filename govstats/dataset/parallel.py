@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 
 from ..errors import TooSlow, UsageError
 from ..model import CheckResult
@@ -28,33 +27,31 @@ from .cache import Cache, file_key
 from .limits import DEFAULT_LIMITS, Limits
 from .names import escape_controls, legible, report_id
 from .pipeline import Processed, process_file
+from .schema import Columns
 
 SCHEDULERS = ("processes", "dask")
 
 
-# --- what a worker sends back: a file's rows as Arrow tables, ready to spool -------------------------------------
+# --- what a worker sends back: a file's rows as plain columns, ready to spool -------------------------------------
 
 
-def result_tables(result: Processed) -> dict[str, pd.DataFrame]:
+def result_tables(result: Processed) -> dict[str, Columns]:
     """A file's rows of each table (an error is one ``reports`` row saying what went wrong)."""
     if result.error is not None:
-        return {"reports": _error_frame(result)}
+        return {"reports": _error_columns(result)}
     return result.tables
 
 
-def _error_frame(result: Processed) -> pd.DataFrame:
-    return tidy.reports_frame([tidy.error_record(result.report_id, result.sha256, result.kind, result.error)])
+def _error_columns(result: Processed) -> Columns:
+    return tidy.reports_columns([tidy.error_record(result.report_id, result.sha256, result.kind, result.error)])
 
 
-def _first(frame: pd.DataFrame | pa.Table, column: str):
-    """The first row's value of a column, as printed (``iloc[0]`` of a whole row is slow: a mixed-type Series).
-    A cached result's rows are Arrow tables: a null is <NA> there too, as pandas prints it."""
-    if isinstance(frame, pa.Table):
-        if column not in frame.column_names or not frame.num_rows:
-            return None
-        value = frame.column(column)[0].as_py()
-        return pd.NA if value is None else value
-    return frame[column].array[0] if column in frame and len(frame) else None
+def _first(data: Columns, column: str):
+    """The first row's value of a column, as the frame printed it (a blank is <NA>)."""
+    values = data.get(column)
+    if not values:
+        return None
+    return pd.NA if values[0] is None else values[0]
 
 
 def result_year(result: Processed) -> int | None:
@@ -120,17 +117,17 @@ _NOT_READ = ("unreadable", "ambiguous")
 _KEYS = {"requests": "row", "review_litigation": "proceeding"}
 
 
-def _unread_rows(tables: dict, problems: str) -> list[str]:
+def _unread_rows(tables: dict[str, Columns], problems: str) -> list[str]:
     """Each row of sections 三 and 四 whose cells are not all read, with how many and the problems that say why."""
     lines = []
     for table, key in _KEYS.items():
-        frame = tables.get(table)
-        if frame is None:
+        data = tables.get(table)
+        if data is None:
             continue
-        statuses = frame.column("status").to_pylist() if isinstance(frame, pa.Table) else list(frame["status"])
+        statuses = data["status"]
         if not any(status in _NOT_READ for status in statuses):
             continue
-        keys = frame.column(key).to_pylist() if isinstance(frame, pa.Table) else list(frame[key])
+        keys = data[key]
         bad: dict[str, dict[str, int]] = {}
         for row, status in zip(keys, statuses, strict=True):
             if status in _NOT_READ:
@@ -143,18 +140,13 @@ def _unread_rows(tables: dict, problems: str) -> list[str]:
     return lines
 
 
-def arrow_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
-    """A table's rows as Arrow (a cached result's rows already are)."""
-    return frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
-
-
 @dataclass
 class Outcome:
-    """One file, ready for the coordinator to spool: its rows per table (checks included) as Arrow tables, the
+    """One file, ready for the coordinator to spool: its rows per table (checks included) as plain columns, the
     year they are filed under, its log entry, and its result without the rows (the corpus summary, the error)."""
 
     result: Processed
-    tables: dict[str, pa.Table]
+    tables: dict[str, Columns]
     year: int | None
     log: LogEntry
     cpu_seconds: float  # how long it took (for the benchmark, never for the dataset)
@@ -165,9 +157,10 @@ Task = tuple[str, str]  # (path, name)
 
 
 def prepare(result: Processed, start: float, cached: bool) -> Outcome:
-    """The coordinator's share of the work, done here where it runs in parallel (and Arrow pickles faster)."""
-    tables = {name: arrow_table(frame) for name, frame in result_tables(result).items()}
-    tables["checks"] = arrow_table(tidy.checks_frame(result.checks))
+    """The coordinator's share of the work that is per file, done here where it runs in parallel (the spool types
+    the columns of a whole batch of files at once)."""
+    tables = dict(result_tables(result))
+    tables["checks"] = tidy.checks_columns(result.checks)
     bare = dataclasses.replace(result, tables={}, checks=[])
     return Outcome(bare, tables, result_year(result), log_entry(result), time.process_time() - start, cached)
 

@@ -10,8 +10,6 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import pandas as pd
-
 from ..errors import DamagedFile, EncryptedFile, GovstatsError, UnknownFormat, encrypted_pdf, stable_text
 from ..extract import read_source
 from ..extract.docx import check_package_size
@@ -29,6 +27,7 @@ from ..validate.workplan import work_plan_checks
 from . import tidy
 from .limits import DEFAULT_LIMITS, Limits, read_bounded, time_limit
 from .names import escape_controls, report_id
+from .schema import Columns
 
 
 @dataclass
@@ -41,8 +40,8 @@ class Processed:
     report: Report | None = None
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None
-    # This file's rows of the dataset's tables (Arrow tables when the result was taken from the cache).
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # This file's rows of the dataset's tables, as plain columns (typed once per batch of files by the build).
+    tables: dict[str, Columns] = field(default_factory=dict)
     summary: CorpusSummary | None = None  # what the corpus-wide checks need
 
     def lean(self) -> Processed:
@@ -172,22 +171,22 @@ def _process(path: Path, name: str, data: bytes, sha256: str, limits: Limits, cr
     return Processed(name, sha256, "annual_report", report, checks, tables=tables, summary=corpus_summary(report))
 
 
-def tables_of(report: Report, sha256: str) -> dict[str, pd.DataFrame]:
+def tables_of(report: Report, sha256: str) -> dict[str, Columns]:
     """One report's rows of the dataset's tables (checks are added by the build with the corpus checks)."""
     return {
-        "reports": tidy.reports_frame([tidy.report_record(report, sha256)]),
-        "requests": tidy.requests_frame([report]),
-        "review_litigation": tidy.review_frame([report]),
-        "proactive": tidy.proactive_frame([report]),
-        "narrative": tidy.narrative_frame([report]),
+        "reports": tidy.reports_columns([tidy.report_record(report, sha256)]),
+        "requests": tidy.requests_columns([report]),
+        "review_litigation": tidy.review_columns([report]),
+        "proactive": tidy.proactive_columns([report]),
+        "narrative": tidy.narrative_columns([report]),
     }
 
 
 def work_plan_result(plan: WorkPlan, sha256: str) -> Processed:
     """A work plan (政务公开工作要点) goes to its own tables, not the report tables."""
     tables = {
-        "reports": tidy.reports_frame([tidy.work_plan_record(plan, sha256)]),
-        "work_plan_tasks": tidy.tasks_frame([plan]),
-        "work_plan_task_units": tidy.task_units_frame([plan]),
+        "reports": tidy.reports_columns([tidy.work_plan_record(plan, sha256)]),
+        "work_plan_tasks": tidy.tasks_columns([plan]),
+        "work_plan_task_units": tidy.task_units_columns([plan]),
     }
     return Processed(plan.report_id, sha256, WORK_PLAN, None, plan.checks, tables=tables)

@@ -21,9 +21,14 @@ from functools import cache
 from importlib import resources
 
 import pandas as pd
+import pyarrow as pa
 
 from .. import codebook
 from ..model import Method, Status
+
+# A table's rows as plain columns: every field's values in row order (what a file's parse gives; typed only when a
+# batch of files is made into one Arrow table or pandas frame).
+Columns = dict[str, list]
 
 PANDAS_DTYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean"}
 # A list field (``list<integer>``: the candidates of an ambiguous cell) is kept as its items joined by "|" in the
@@ -173,12 +178,45 @@ def frame(table: str, data: Mapping[str, Sequence]) -> pd.DataFrame:
 
 
 def records_frame(table: str, records: Sequence[Mapping]) -> pd.DataFrame:
-    """A table from rows given as mappings (built column by column: fast for the small per-file frames)."""
-    return frame(table, {name: [record[name] for record in records] for name in columns(table)})
+    """A table from rows given as mappings."""
+    return frame(table, record_columns(table, records))
+
+
+def record_columns(table: str, records: Sequence[Mapping]) -> Columns:
+    """Rows given as mappings, as the table's plain columns (every field, in schema order)."""
+    return {name: [record[name] for record in records] for name in columns(table)}
 
 
 def empty(table: str) -> pd.DataFrame:
     return frame(table, {name: [] for name in columns(table)})
+
+
+def rows(data: Columns) -> int:
+    """How many rows plain columns hold."""
+    return len(next(iter(data.values()), ()))
+
+
+def concat_columns(table: str, parts: Sequence[Columns]) -> Columns:
+    """Several files' columns of one table as one set of columns (rows in the order of ``parts``)."""
+    return {name: [value for part in parts for value in part[name]] for name in columns(table)}
+
+
+@cache
+def arrow_schema(table: str) -> pa.Schema:
+    """The table's Arrow schema: the types and pandas metadata of its pandas frame (so a table made from plain
+    columns reads back into pandas with the schema's dtypes, and writes the very bytes the frame would)."""
+    return pa.Schema.from_pandas(empty(table), preserve_index=False)
+
+
+def arrow(table: str, data: Columns) -> pa.Table:
+    """Plain columns as one typed Arrow table, in one pass per column (a batch of files at once, not one by one).
+    A value Arrow does not take as it is (what pandas would coerce) goes the pandas way, so the result is the same."""
+    target = arrow_schema(table)
+    try:
+        arrays = [pa.array(data[f.name], type=f.type, from_pandas=True) for f in target]
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.Table.from_pandas(frame(table, data), schema=target, preserve_index=False)
+    return pa.Table.from_arrays(arrays, schema=target)
 
 
 def markdown() -> str:

@@ -1,4 +1,9 @@
-"""Tidy tables: one row per cell, with status and provenance, in pandas nullable dtypes (blank is <NA>, not 0)."""
+"""Tidy tables: one row per cell, with status and provenance, in pandas nullable dtypes (blank is <NA>, not 0).
+
+Each table's rows are built once, as plain columns (``*_columns``: what one file's parse gives, cheap to make and
+to concatenate); the ``*_frame`` functions type them as pandas frames (``schema.frame``) where pandas is the
+interface, and a build types a whole batch of files' columns at once (``schema.arrow``).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from ..model import (
 )
 from ..transform.narrative import figures_of, ordered_keys
 from . import schema
+from .schema import Columns
 
 
 def _report_fields(report: Report) -> dict:
@@ -42,7 +48,7 @@ def _provenance(report: Report, cell: Cell) -> dict:
     }
 
 
-def _cells_frame(table: str, reports: Iterable[Report], row_key: str, column_key: str, number=None) -> pd.DataFrame:
+def _cells_columns(table: str, reports: Iterable[Report], row_key: str, column_key: str, number=None) -> Columns:
     """One row per cell of a report section (the section's name is the table's): its two keys, value, provenance.
     ``number`` converts a printed number for the table's value type."""
     records = [
@@ -61,23 +67,39 @@ def _cells_frame(table: str, reports: Iterable[Report], row_key: str, column_key
     if table == "requests":  # the row's disposition group, from the codebook
         for record in records:
             record["group"] = codebook.row_group(record["row"])
-    return schema.records_frame(table, records)
+    return schema.record_columns(table, records)
+
+
+def requests_columns(reports: Iterable[Report]) -> Columns:
+    return _cells_columns("requests", reports, "row", "applicant")
+
+
+def review_columns(reports: Iterable[Report]) -> Columns:
+    return _cells_columns("review_litigation", reports, "proceeding", "outcome")
+
+
+def proactive_columns(reports: Iterable[Report]) -> Columns:
+    return _cells_columns("proactive", reports, "item", "measure", number=float)
+
+
+def checks_columns(results: Iterable[CheckResult]) -> Columns:
+    return schema.record_columns("checks", [result.__dict__ for result in results])
 
 
 def requests_frame(reports: Iterable[Report]) -> pd.DataFrame:
-    return _cells_frame("requests", reports, "row", "applicant")
+    return schema.frame("requests", requests_columns(reports))
 
 
 def review_frame(reports: Iterable[Report]) -> pd.DataFrame:
-    return _cells_frame("review_litigation", reports, "proceeding", "outcome")
+    return schema.frame("review_litigation", review_columns(reports))
 
 
 def proactive_frame(reports: Iterable[Report]) -> pd.DataFrame:
-    return _cells_frame("proactive", reports, "item", "measure", number=float)
+    return schema.frame("proactive", proactive_columns(reports))
 
 
 def checks_frame(results: Iterable[CheckResult]) -> pd.DataFrame:
-    return schema.records_frame("checks", [result.__dict__ for result in results])
+    return schema.frame("checks", checks_columns(results))
 
 
 def cell_counts(report: Report) -> dict[str, int]:
@@ -130,6 +152,10 @@ def select_documents(
     return documents[keep.fillna(False)]
 
 
+def reports_columns(records: list[dict]) -> Columns:
+    return schema.record_columns("reports", records)
+
+
 def reports_frame(records: list[dict]) -> pd.DataFrame:
     return schema.records_frame("reports", records)
 
@@ -164,6 +190,10 @@ def work_plan_record(plan: WorkPlan, sha256: str) -> dict:
 
 
 def narrative_frame(reports: Iterable[Report]) -> pd.DataFrame:
+    return schema.frame("narrative", narrative_columns(reports))
+
+
+def narrative_columns(reports: Iterable[Report]) -> Columns:
     """The tidy `narrative` table: one row per prose figure, reports in report_id order, keys in KEY_ORDER."""
     records = []
     for report in sorted(reports, key=lambda r: r.report_id):
@@ -182,7 +212,7 @@ def narrative_frame(reports: Iterable[Report]) -> pd.DataFrame:
                     "method": NARRATIVE,
                 }
             )
-    return schema.records_frame("narrative", records)
+    return schema.record_columns("narrative", records)
 
 
 # ------------------------------------------------------------------------------------------------ work plans
@@ -224,3 +254,16 @@ def task_units_frame(plans: Iterable[WorkPlan]) -> pd.DataFrame:
         for unit in task.units
     ]
     return _sorted_frame("work_plan_task_units", rows)
+
+
+def tasks_columns(plans: Iterable[WorkPlan]) -> Columns:
+    return _frame_columns(tasks_frame(plans))
+
+
+def task_units_columns(plans: Iterable[WorkPlan]) -> Columns:
+    return _frame_columns(task_units_frame(plans))
+
+
+def _frame_columns(frame: pd.DataFrame) -> Columns:
+    # Work plans are few: their rows are sorted as a frame (pandas' order of blanks), then given back as columns.
+    return {name: frame[name].tolist() for name in frame.columns}
