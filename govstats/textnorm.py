@@ -6,6 +6,8 @@ read from the original text; :class:`Compact` keeps the map between the two so a
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -62,7 +64,8 @@ class Compact:
 
     @classmethod
     def of(cls, original: str) -> Compact:
-        offsets = [index for index, ch in enumerate(original) if ch not in _DROP]
+        kept = map(operator.not_, map(_DROP.__contains__, original))  # one pass in C, not a Python loop
+        offsets = list(itertools.compress(range(len(original)), kept))
         return cls(original.translate(_COMPACT), offsets)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:

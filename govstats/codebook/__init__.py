@@ -72,6 +72,7 @@ def entries() -> tuple[Entry, ...]:
     )
 
 
+@cache  # asked for on every row of every report; the codebook does not change in a run
 def _select(table: str, format_version: str | None = None) -> tuple[Entry, ...]:
     chosen = [
         e for e in entries() if e.table == table and (format_version is None or e.format in ("all", format_version))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 from ..model import Token
 from ..textnorm import NOTE_MARKS, Compact
@@ -76,9 +76,15 @@ def data_runs(text: str) -> list[tuple[str, int]]:
     return runs
 
 
+@lru_cache(maxsize=4)
+def _compact(text: str) -> Compact:
+    # Recovery looks up sections 三 and 四 in the same report text: its compact form is made once.
+    return Compact.of(text)
+
+
 def section_text(text: str, name: str, following: Sequence[str]) -> tuple[int, int] | None:
     """Original [start, end) of a section's body in ``text`` (after its heading, before the next heading)."""
-    flat = Compact.of(text)
+    flat = _compact(text)
     heading = SECTION_HEADINGS[name].search(flat.text)
     if heading is None:
         return None
@@ -224,9 +230,15 @@ def sum_readings(run: str | Sequence[str], parts: int) -> list[tuple[int, ...]]:
     The last number (the total) is chosen first; casting out nines rejects most choices at once (a number is
     congruent to its digit sum modulo 9, however the digits are cut), and the rest is :func:`_parts_summing_to`.
     """
-    text = _pieces_text(run)
+    return list(_sum_readings(_pieces_text(run), parts))
+
+
+# A run's readings are asked for again (the row's note, the degraded search, section 四's groups): each is computed
+# once per run and kept for the next rows and files (bounded, so memory stays flat).
+@lru_cache(maxsize=2048)
+def _sum_readings(text: str, parts: int) -> tuple[tuple[int, ...], ...]:
     if not text.replace(" ", "").isdigit():
-        return []  # counts are whole numbers: a run with a point or a stray letter has no such reading
+        return ()  # counts are whole numbers: a run with a point or a stray letter has no such reading
     readings = []
     for start in range(len(text)):
         total = _number(text[start:], False)
@@ -236,7 +248,7 @@ def sum_readings(run: str | Sequence[str], parts: int) -> list[tuple[int, ...]]:
         if sum(int(ch) for ch in text[:prefix_end] if ch != " ") % 9 != total % 9:
             continue
         readings.extend((*rest, total) for rest in _parts_summing_to(text[:prefix_end], parts - 1, total))
-    return readings
+    return tuple(readings)
 
 
 def _parts_summing_to(text: str, count: int, total: int) -> list[tuple[int, ...]]:

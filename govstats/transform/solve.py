@@ -74,11 +74,11 @@ class Solution:
 
 
 def _values_of(rows: Mapping[str, Sequence[tuple]], columns: Sequence[str]) -> dict[Key, frozenset]:
-    return {
-        (row, column): frozenset(reading[index] for reading in readings)
-        for row, readings in rows.items()
-        for index, column in enumerate(columns)
-    }
+    values = {}
+    for row, readings in rows.items():
+        by_column = zip(*readings, strict=True) if readings else ((),) * len(columns)  # the readings, transposed
+        values.update(((row, column), frozenset(found)) for column, found in zip(columns, by_column, strict=True))
+    return values
 
 
 def _attribute(stages: Sequence[tuple[tuple[str, ...], dict[Key, frozenset]]]) -> dict[Key, tuple[str, ...]]:
@@ -170,8 +170,8 @@ def _suffix_bounds(deltas: list[list[tuple]], width: int) -> tuple[list[tuple], 
     """Smallest and largest contribution the rows from position n on can still add, per constraint column."""
     lows, highs = [(0,) * width], [(0,) * width]
     for options in reversed(deltas):
-        low = tuple(min(d[k] for d in options) if options else 0 for k in range(width))
-        high = tuple(max(d[k] for d in options) if options else 0 for k in range(width))
+        by_column = list(zip(*options, strict=True)) if options else [(0,)] * width
+        low, high = tuple(map(min, by_column)), tuple(map(max, by_column))
         lows.insert(0, tuple(a + b for a, b in zip(low, lows[0], strict=True)))
         highs.insert(0, tuple(a + b for a, b in zip(high, highs[0], strict=True)))
     return lows, highs
@@ -277,8 +277,8 @@ def _solve_stages(readings, rows, names, known, by_split) -> Solution:
     stages = [((SINGLE_SPLIT,), by_split), ((ROW_SUM,), _values_of(readings, names))]
     for single in constraints:
         stages.append(((ROW_SUM, single[0]), _values_of(_column_solve(readings, [single], known, names)[1], names)))
-    stages.append(((ROW_SUM, *(name for name, _ in constraints)), _values_of(chosen, names)))
     values = _values_of(chosen, names)
+    stages.append(((ROW_SUM, *(name for name, _ in constraints)), values))
     return Solution(count, values, _attribute(stages) if count else {})
 
 
@@ -344,7 +344,8 @@ def solve_review(
 
 
 def _flat_values(readings: Sequence[tuple], keys: Sequence[Key]) -> dict[Key, frozenset]:
-    return {key: frozenset(r[i] for r in readings) for i, key in enumerate(keys)}
+    by_key = zip(*readings, strict=True) if readings else ((),) * len(keys)  # the readings, transposed
+    return {key: frozenset(found) for key, found in zip(keys, by_key, strict=True)}
 
 
 def _review_tests(narrative_totals: Mapping[str, int] | None) -> list[tuple[str, Callable[[dict], bool]]]:
