@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from ..codebook.prose import withdrawal_cell
 from ..model import NARRATIVE, PROXY, VALUE, Cell, NarrativeFigure, Report, SourceText
@@ -255,16 +256,60 @@ def _figure(prose: _Prose, key: str, unit: str, match: re.Match, sentence: tuple
 
 def _sentence_figures(prose: _Prose, span: tuple[int, int]) -> Iterator[NarrativeFigure]:
     """Every figure of one sentence, in the order the rules are listed (the caller keeps the first per key)."""
+    sentence = prose.text[span[0] : span[1]]
+    present = frozenset(piece for piece in _pieces() if piece in sentence)
     for rule in _RULES:
-        for match in rule.pattern.finditer(prose.text, *span):
-            yield _figure(prose, rule.key, rule.unit, match, span)
-    yield from _proceeding_figures(prose, span)
-    yield from _share_figures(prose, span)
+        if _required(rule.pattern) <= present:
+            for match in rule.pattern.finditer(prose.text, *span):
+                yield _figure(prose, rule.key, rule.unit, match, span)
+    yield from _proceeding_figures(prose, span, present)
+    yield from _share_figures(prose, span, present)
 
 
-def _proceeding_figures(prose: _Prose, span: tuple[int, int]) -> Iterator[NarrativeFigure]:
+# A rule is run on a sentence only if the sentence holds every piece of text each of its matches holds (most rules
+# fail that in most sentences): a rule is never skipped where it could match, and far fewer regexes run.
+
+
+@cache
+def _pieces() -> tuple[str, ...]:
+    """Every piece of text some rule requires, looked up once per sentence."""
+    patterns = [rule.pattern for rule in _RULES] + [p for p, _ in _PROCEEDINGS.values()] + [*_SHARE_COUNTS.values()]
+    return tuple(dict.fromkeys(piece for pattern in patterns for piece in _required(pattern)))
+
+
+@cache
+def _required(pattern: re.Pattern) -> frozenset[str]:
+    """The literal runs every match of ``pattern`` contains: its literals outside alternatives, optional parts and
+    lookarounds (a run is cut wherever anything else stands, so each is a substring of every match)."""
+    if pattern.flags & re.IGNORECASE:
+        return frozenset()
+    try:
+        parsed = re._parser.parse(pattern.pattern, pattern.flags)  # the stdlib's own parse of the pattern
+    except Exception:  # noqa: BLE001 - a Python whose parser differs: no piece is known, every rule runs
+        return frozenset()
+    return frozenset(piece for piece in _literal_runs(parsed) if piece)
+
+
+def _literal_runs(items) -> list[str]:
+    runs = [""]
+    for op, argument in items:
+        if op is re._constants.LITERAL:
+            runs[-1] += chr(argument)
+            continue
+        runs.append("")
+        if op is re._constants.SUBPATTERN and not argument[1] & re.IGNORECASE:
+            runs += _literal_runs(argument[-1])
+        elif op in (re._constants.MAX_REPEAT, re._constants.MIN_REPEAT) and argument[0] >= 1:
+            runs += _literal_runs(argument[2])
+        runs.append("")
+    return runs
+
+
+def _proceeding_figures(prose: _Prose, span: tuple[int, int], present: frozenset) -> Iterator[NarrativeFigure]:
     text = prose.text
     for name, (pattern, other_name) in _PROCEEDINGS.items():
+        if not _required(pattern) <= present:
+            continue
         for match in pattern.finditer(text, *span):
             yield _figure(prose, f"{name}_cases", "cases", match, span)
             # The clause of this proceeding ends where the other proceeding is named, or with the sentence.
@@ -276,8 +321,10 @@ def _proceeding_figures(prose: _Prose, span: tuple[int, int]) -> Iterator[Narrat
                     yield _figure(prose, f"{name}_{outcome}", "cases", found, span)
 
 
-def _share_figures(prose: _Prose, span: tuple[int, int]) -> Iterator[NarrativeFigure]:
+def _share_figures(prose: _Prose, span: tuple[int, int], present: frozenset) -> Iterator[NarrativeFigure]:
     for group, pattern in _SHARE_COUNTS.items():
+        if not _required(pattern) <= present:
+            continue
         for match in pattern.finditer(prose.text, *span):
             yield _figure(prose, DISPOSITION + group, "requests", match, span)
             tail = _SHARE_TAIL.match(prose.text, match.end(), span[1])
