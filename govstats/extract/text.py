@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import operator
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -118,7 +119,7 @@ def is_traditional(text: str) -> bool:
     if len(chinese) < 20:
         return False
     converted = _converter().convert(sample)
-    changed = sum(a != b for a, b in zip(sample, converted, strict=False)) if len(converted) == len(sample) else 1
+    changed = sum(map(operator.ne, sample, converted)) if len(converted) == len(sample) else 1  # counted in C
     return changed >= _TRADITIONAL_SHARE * len(chinese)
 
 
