@@ -21,7 +21,7 @@ import govstats
 from govstats.cli import main
 from govstats.dataset import build as build_module
 from govstats.dataset import cache as cache_module
-from govstats.dataset import outdir
+from govstats.dataset import datapackage, outdir
 from govstats.dataset.build import TABLES, build
 
 
@@ -75,6 +75,21 @@ def test_spooling_in_many_small_parts_gives_the_same_bytes(corpus, serial, tmp_p
     monkeypatch.setattr(build_module, "SPOOL_ROWS", 10)  # a flush after nearly every file
     build(corpus, tmp_path / "out")
     assert digest(tmp_path / "out") == digest(serial[0])
+
+
+def test_typing_files_rows_in_batches_of_any_size_gives_the_same_bytes(corpus, serial, tmp_path, monkeypatch):
+    monkeypatch.setattr(build_module, "BATCH_ROWS", 1)  # every file's rows typed on their own
+    build(corpus, tmp_path / "out")
+    assert digest(tmp_path / "out") == digest(serial[0])
+
+
+def test_the_derived_tables_computed_a_few_reports_at_a_time_hold_the_same_rows(corpus, serial, tmp_path, monkeypatch):
+    monkeypatch.setattr(datapackage, "DERIVED_BATCH", 1)  # every report's wide row and rates on their own
+    build(corpus, tmp_path / "out")
+    for name in ("report_cells", "rates"):
+        assert (tmp_path / "out" / f"{name}.csv").read_bytes() == (serial[0] / f"{name}.csv").read_bytes(), name
+        expected = pd.read_parquet(serial[0] / f"{name}.parquet")
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / f"{name}.parquet"), expected)
 
 
 def test_rows_are_ordered_by_year_and_every_year_is_its_own_row_group(serial):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import __version__
@@ -34,6 +35,9 @@ DERIVED_FROM = {
     "proactive": ["report_id", "item", "measure", "value", "status", "method"],
     "narrative": ["report_id", "key", "value", "method"],
 }
+# Reports whose derived rows are computed and written at once: the long tables are read a batch of reports at a
+# time, so memory does not grow with the corpus (every derived row depends on its own report's rows only).
+DERIVED_BATCH = 5_000
 NO_YEAR = "unknown"
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 DESCRIPTION = (
@@ -90,6 +94,22 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
 def read_tables(directory: Path, columns: dict[str, list[str] | None]) -> dict[str, pd.DataFrame]:
     """Tables of a dataset folder by name, each with the given columns (None: all)."""
     return {name: conform(name, read_table(directory / f"{name}.parquet", wanted)) for name, wanted in columns.items()}
+
+
+def read_rows(path: Path, columns: list[str], report_ids: list[str]) -> pd.DataFrame:
+    """The rows of some reports of a table's Parquet (one file, or a folder of year partitions), read batch by
+    batch so that only those rows are ever held."""
+    path = Path(path)
+    wanted = pa.array(report_ids, pa.string())
+    pieces = []
+    for part in [path] if path.is_file() else sorted(path.glob("*/*.parquet")):
+        handle = pq.ParquetFile(part)
+        present = [name for name in columns if name in handle.schema_arrow.names]
+        selected = pa.schema([handle.schema_arrow.field(name) for name in present])
+        for batch in handle.iter_batches(columns=present):
+            pieces.append(pa.Table.from_batches([batch], selected).filter(pc.is_in(batch["report_id"], wanted)))
+        pieces.append(selected.empty_table())  # the columns, even where no batch has a row
+    return pa.concat_tables(pieces, promote_options="permissive").to_pandas()
 
 
 # --- the descriptor -----------------------------------------------------------------------------------------------
@@ -193,16 +213,50 @@ def write_frame(frame: pd.DataFrame, out_dir: Path, name: str) -> None:
     frame.to_csv(out_dir / f"{name}.csv", index=False, lineterminator="\n")
 
 
+def _derived_batches(out_dir: Path):
+    """The derived tables of every batch of DERIVED_BATCH annual reports, in report_id order."""
+    present = {name: wanted for name, wanted in DERIVED_FROM.items() if (out_dir / f"{name}.parquet").exists()}
+    reports = read_tables(out_dir, {"reports": present["reports"]})["reports"] if "reports" in present else None
+    ids = [] if reports is None else shapes.annual_reports(reports)["report_id"].tolist()
+    for start in range(0, max(len(ids), 1), DERIVED_BATCH):
+        batch = ids[start : start + DERIVED_BATCH]
+        tables = {"reports": reports[reports["report_id"].isin(batch)]} if reports is not None else {}
+        for name, wanted in present.items():
+            if name != "reports":
+                tables[name] = conform(name, read_rows(out_dir / f"{name}.parquet", wanted, batch))
+        for name, wanted in DERIVED_FROM.items():
+            tables.setdefault(name, schema.empty(name)[wanted])
+        yield shapes.derived_tables(tables)
+
+
+def write_derived(out_dir: Path) -> None:
+    """``report_cells`` and ``rates`` as Parquet and CSV, written a batch of reports at a time (one batch: the same
+    bytes as :func:`write_frame` of the whole table)."""
+    writers: dict[str, pq.ParquetWriter] = {}
+    handles = {}
+    try:
+        for derived in _derived_batches(out_dir):
+            for name, frame in derived.items():
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(out_dir / f"{name}.parquet", table.schema)
+                    handles[name] = open(out_dir / f"{name}.csv", "w", encoding="utf-8", newline="")  # noqa: SIM115
+                    frame.to_csv(handles[name], index=False, lineterminator="\n")
+                else:
+                    frame.to_csv(handles[name], index=False, header=False, lineterminator="\n")
+                writers[name].write_table(table)
+    finally:
+        for writer in writers.values():
+            writer.close()
+        for handle in handles.values():
+            handle.close()
+
+
 def write_package(out_dir: str | Path) -> list[str]:
     """Add the derived tables, ``datapackage.json`` and ``duckdb.sql`` to a built dataset folder; returns the
     package's tables. Called by the build on its staging folder, before it is published."""
     out_dir = Path(out_dir)
-    present = {name: wanted for name, wanted in DERIVED_FROM.items() if (out_dir / f"{name}.parquet").exists()}
-    tables = read_tables(out_dir, present)
-    for name, wanted in DERIVED_FROM.items():
-        tables.setdefault(name, schema.empty(name)[wanted])
-    for name, frame in shapes.derived_tables(tables).items():
-        write_frame(frame, out_dir, name)
+    write_derived(out_dir)
     names = [name for name in schema.table_names() if (out_dir / f"{name}.csv").exists()]
     descriptor = json.dumps(package_descriptor(names), ensure_ascii=False, indent=1)
     (out_dir / "datapackage.json").write_text(descriptor + "\n", encoding="utf-8")
