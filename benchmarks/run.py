@@ -11,10 +11,12 @@ on this machine (CPU time of this process, best of ``--repeat``; camelot's impor
 2. **Text, HTML, DOCX**: reports/s per core of ``process_file`` against a bare read+tokenise baseline and
    ``pandas.read_html``, on the Pingtan corpus (104 real crawled reports, ../shared/corpus) and synthetic reports
    (the seeds' values redrawn, rendered by scripts/fixtures), and the time of each stage per report.
-3. **Frames**: the per-file pandas frames against the same rows built once per batch (the plan for tidy.py).
+3. **Frames**: a file's rows as plain columns typed once per batch (the build) against a pandas frame per file.
 4. **data/raw** built end to end, and **peak memory** of builds of synthetic corpora of ``--memory`` sizes (text
    and HTML, one worker, each in a fresh interpreter). 100,000 reports take about an hour on this 2-core machine
    shared with five other engineers; pass ``--memory 10000,100000`` where that fits.
+
+``--only formats,profile,frames`` runs some sections (pdf, formats, profile, frames, raw, memory) only.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 import corpus  # noqa: E402  (the synthetic corpus generator of benchmarks/corpus.py)
 
 from govstats import __version__  # noqa: E402
-from govstats.dataset import tidy  # noqa: E402
+from govstats.dataset import schema  # noqa: E402
 from govstats.dataset.build import build  # noqa: E402
 from govstats.dataset.pipeline import process_file, read_named, tables_of  # noqa: E402
 from govstats.errors import GovstatsError  # noqa: E402
@@ -225,7 +227,7 @@ def formats_section(repeat: int, workdir: Path, n: int) -> list[str]:
 
 def _stage_times(paths: list[Path]) -> dict[str, float]:
     """CPU seconds of each pipeline stage over ``paths`` (the stages ``analyse`` and ``tables_of`` run)."""
-    times = dict.fromkeys(("read", "parse", "narrative", "recover", "checks", "frames"), 0.0)
+    times = dict.fromkeys(("read", "parse", "narrative", "recover", "checks", "rows"), 0.0)
 
     def timed(stage, function, *args):
         start = time.process_time()
@@ -242,7 +244,7 @@ def _stage_times(paths: list[Path]) -> dict[str, float]:
         report.narrative = timed("narrative", extract_narrative, source)
         timed("recover", lambda r=report: recover_report(r, narrative_totals=narrative_totals(r.narrative)))
         timed("checks", lambda r=report: report_checks(r) + narrative_checks(r))
-        timed("frames", tables_of, report, "0" * 64)
+        timed("rows", tables_of, report, "0" * 64)
     return times
 
 
@@ -265,27 +267,24 @@ def stages_section(paths: list[Path], label: str) -> list[str]:
 
 
 def frames_section(paths: list[Path], repeat: int) -> list[str]:
-    """The per-file frames of tidy.py against the same rows built once for the whole batch (the refactor's gain)."""
+    """A file's rows as plain columns, typed once per batch (the build), against a pandas frame per file and table
+    (what the build did before)."""
     reports = [result.report for result in (process_file(path, path.name) for path in paths) if result.report]
-    per_file = cpu(lambda: [tables_of(report, "0" * 64) for report in reports], repeat)
-
-    def once_per_batch():
-        tidy.reports_frame([tidy.report_record(report, "0" * 64) for report in reports])
-        tidy.requests_frame(reports)
-        tidy.review_frame(reports)
-        tidy.proactive_frame(reports)
-        tidy.narrative_frame(reports)
-
-    batch = cpu(once_per_batch, repeat)
-    records = cpu(lambda: [tidy.report_record(report, "0" * 64) for report in reports], repeat)
+    columns = [tables_of(report, "0" * 64) for report in reports]
+    made = cpu(lambda: [tables_of(report, "0" * 64) for report in reports], repeat)
+    names = list(columns[0]) if columns else []
+    per_file = cpu(lambda: [schema.frame(name, data[name]) for data in columns for name in names], repeat)
+    batch = cpu(
+        lambda: [schema.arrow(name, schema.concat_columns(name, [d[name] for d in columns])) for name in names], repeat
+    )
     n = len(reports)
     return [
         "## Frames: per file against once per batch",
         "",
-        f"The five report tables of {n} Pingtan reports, with tidy.py's own functions: per-file frames (today) "
-        f"{1000 * per_file / n:.2f} ms per report; the same rows built once for the batch "
-        f"{1000 * batch / n:.2f} ms per report ({per_file / batch:.0f} × less); the reports rows alone as plain "
-        f"records {1000 * records / n:.3f} ms. See the plan below.",
+        f"The five report tables of {n} Pingtan reports: each file's rows as plain columns {1000 * made / n:.2f} ms "
+        f"per report; typing them as one Arrow table per table for the whole batch (what the build does now) "
+        f"{1000 * batch / n:.3f} ms per report, against a pandas frame per file and table (what it did before) "
+        f"{1000 * per_file / n:.2f} ms per report.",
         "",
     ]
 
@@ -354,7 +353,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--synthetic", type=int, default=200, help="synthetic text and HTML reports timed")
     parser.add_argument("--memory", default="1000,4000", help="corpus sizes whose build's peak memory is measured")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results file (default benchmarks/results.md)")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"sections to run (default all: {','.join(SECTIONS)})"
+    )
     args = parser.parse_args(argv)
+    only = set(args.only.split(","))
     random.seed(0)
     warnings.simplefilter("ignore")
     started = time.perf_counter()
@@ -362,18 +365,21 @@ def main(argv: list[str] | None = None) -> None:
         workdir = Path(folder)
         sizes = [int(size) for size in args.memory.split(",") if size]
         pingtan = sorted(PINGTAN.glob("*.txt"))
-        sections = [
-            pdf_section(args.repeat, workdir),
-            formats_section(args.repeat, workdir, args.synthetic),
-            profile_section(pingtan) if pingtan else [],
-            frames_section(pingtan, args.repeat) if pingtan else [],
-            raw_section(workdir),
-            memory_section(sizes, workdir) if sizes else [],
-        ]
+        runs = {
+            "pdf": lambda: pdf_section(args.repeat, workdir),
+            "formats": lambda: formats_section(args.repeat, workdir, args.synthetic),
+            "profile": lambda: profile_section(pingtan) if pingtan else [],
+            "frames": lambda: frames_section(pingtan, args.repeat) if pingtan else [],
+            "raw": lambda: raw_section(workdir),
+            "memory": lambda: memory_section(sizes, workdir) if sizes else [],
+        }
+        sections = [run() for name, run in runs.items() if name in only]
     head = [
         "# Benchmarks",
         "",
-        f"`python benchmarks/run.py --repeat {args.repeat} --synthetic {args.synthetic} --memory {args.memory}` — "
+        f"`python benchmarks/run.py --repeat {args.repeat} --synthetic {args.synthetic} --memory {args.memory}"
+        + (f" --only {args.only}" if only != set(SECTIONS) else "")
+        + "` — "
         f"govstats {__version__}, Python {platform.python_version()}, {platform.machine()}, one run of "
         f"{time.perf_counter() - started:.0f} s on a 2-core machine shared with other jobs. CPU times.",
         "",
@@ -383,6 +389,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.write_text(text + "\n" + kept_notes(args.out), encoding="utf-8")
 
 
+SECTIONS = ("pdf", "formats", "profile", "frames", "raw", "memory")
 NOTES = "<!-- notes: kept when the benchmark rewrites this file -->"
 
 
