@@ -297,13 +297,14 @@ PINGTAN = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pingtan"
     "name", ["pingtan_management_committee_office_2019.txt", "pingtan_market_regulation_bureau_2020.txt"]
 )
 def test_a_format_2019_report_gets_the_same_withdrawal_proxy_from_narrative_and_metrics(name: str) -> None:
+    from govstats.dataset import schema
     from govstats.dataset.pipeline import process_file
     from govstats.transform import narrative
 
     result = process_file(PINGTAN / name, name)
     assert result.report.format_version == codebook.FORMAT_2019
     expected = narrative.withdrawals(result.report, proxy=True)
-    tables = result.tables
+    tables = {table: schema.frame(table, data) for table, data in result.tables.items()}  # the file's rows
     rates = metrics.report_rates(
         tables["requests"], tables["review_litigation"], tables.get("narrative"), withdrawal_proxy=True
     )
