@@ -51,7 +51,7 @@ def table_report(seed: str, **changes) -> Report:
         }
 
     report = Report(
-        source=seed,
+        report_id=seed,
         agency=oracle.get("agency"),
         year=oracle.get("year"),
         format_version=oracle.get("format_version"),
@@ -312,7 +312,7 @@ def test_withdrawals_above_the_other_row_they_belong_to_fail_the_bound():
 
 
 def test_withdrawals_of_a_one_row_other_report_are_bounded_by_other_total():
-    report = Report("r", format_version="2019", narrative=prose("其他处理5件（其中申请人主动撤回3件）。"))
+    report = Report(report_id="r", format_version="2019", narrative=prose("其他处理5件（其中申请人主动撤回3件）。"))
     set_cell(report, "requests", "other", "total", 5)
     [check] = [c for c in narrative_checks(report) if c.check == NARRATIVE_BOUND]
     assert check.where.endswith("requests.other.total") and check.passed is True

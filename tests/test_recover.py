@@ -238,7 +238,7 @@ def test_review_narrative_totals_narrow():
 @needs_expected
 def test_recover_report_never_changes_cells_read_directly():
     table = request_table(expected("004_f83caf973bd6f809"))
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     garbled = {"granted", "partially_granted", "other_other"}
     for row in ROWS_2021:
         if row in garbled:
@@ -259,7 +259,7 @@ def test_recover_report_never_changes_cells_read_directly():
 
 
 def test_recover_report_marks_ambiguous_cells_with_candidates():
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     report.requests["granted"] = {c: Cell(None, UNREADABLE, "959245333242410099") for c in APPLICANTS}
     report.unread_rows[("requests", "granted")] = [Token("959245333242410099", "line 3")]
     results = recover.recover_report(report)
@@ -270,7 +270,7 @@ def test_recover_report_marks_ambiguous_cells_with_candidates():
 
 
 def test_recover_report_leaves_an_unrecoverable_review_unreadable():
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     flat = [f"{p}.{o}" for p, o in REVIEW_KEYS]
     for key in flat:
         proceeding, outcome = key.split(".")
@@ -495,7 +495,7 @@ def test_synthetic_tables_recover_the_original_or_an_honest_ambiguity(table, dat
 
 
 def test_prose_figures_settle_a_fused_section_2_run_and_a_conflict_is_a_failed_check():
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     report.unread_rows[("proactive", "normative_documents")] = [Token("8855698", "line 3")]
     stated = {"normative_documents_issued": 88, "normative_documents_in_force": 698}
     results = recover.recover_report(report, narrative_totals=stated)
@@ -504,7 +504,7 @@ def test_prose_figures_settle_a_fused_section_2_run_and_a_conflict_is_a_failed_c
     assert all("narrative" in c.identities for c in cells.values())
     assert results[0].passed is True
 
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     report.unread_rows[("proactive", "normative_documents")] = [Token("8855698", "line 3")]
     results = recover.recover_report(report, narrative_totals={"normative_documents_issued": 7})
     assert any(r.passed is False and "agrees with no split" in r.detail for r in results)

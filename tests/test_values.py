@@ -54,7 +54,7 @@ def test_a_row_unique_on_its_own_is_recovered_though_the_section_breaks_its_arit
 
 
 def _garbled_report(runs: dict[str, str]) -> Report:
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     for row in ROWS:
         report.unread_rows[("requests", row)] = [Token(runs.get(row, "0000000"), "line 1")]
         report.requests[row] = {}

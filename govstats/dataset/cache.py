@@ -62,6 +62,8 @@ def code_fingerprint() -> str:
 
 def file_key(data: bytes, name: str, limits: Limits | None = None) -> str:
     bounds = b"" if limits is None else f"{limits.max_file_mb}/{limits.timeout_seconds}".encode()
+    if limits is not None and limits.cross_check != "auto":  # results differ by mode: never mixed in one cache
+        bounds += f"/{limits.cross_check}".encode()
     parts = (code_fingerprint().encode(), name.encode("utf-8", "surrogateescape"), bounds, data)
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
@@ -169,7 +171,7 @@ RECOMPUTED = ("row_sum", "column_balance", "disposition_sum", "review_sum", "nar
 def report_from_tables(result: Processed) -> Report:
     """The part of a report the identity and prose checks read, rebuilt from its long tables."""
     versions = _column(result.tables["reports"], "format_version")
-    report = Report(source=result.report_id, format_version=versions[0] if versions else None)
+    report = Report(report_id=result.report_id, format_version=versions[0] if versions else None)
     for section, key in (("requests", ("row", "applicant")), ("review_litigation", ("proceeding", "outcome"))):
         table = result.tables[section]
         cells: dict[str, dict[str, Cell]] = {}

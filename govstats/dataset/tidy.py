@@ -34,7 +34,7 @@ def _provenance(report: Report, cell: Cell) -> dict:
         "status": cell.status,
         "raw": cell.raw,
         "note": cell.note,
-        "source_file": report.source,
+        "source_file": report.report_id,
         "location": cell.location,
         "method": cell.method,
         "identities": "|".join(cell.identities),
@@ -96,7 +96,7 @@ def cell_counts(report: Report) -> dict[str, int]:
 def report_record(report: Report, sha256: str) -> dict:
     return {
         "report_id": report.report_id,
-        "source_file": report.source,
+        "source_file": report.report_id,
         "flavor": report.flavor,
         "document": report.document,
         "agency": report.agency,
@@ -150,7 +150,7 @@ def work_plan_record(plan: WorkPlan, sha256: str) -> dict:
     """The ``reports`` row of a work plan (its tasks go to the work-plan tables)."""
     return _report_row(
         report_id=plan.report_id,
-        source_file=plan.source,
+        source_file=plan.report_id,
         flavor=plan.flavor,
         document=plan.document,
         agency=plan.agency,
