@@ -180,6 +180,12 @@ def report_from_tables(result: Processed) -> Report:
             cells.setdefault(row, {})[column] = Cell(value, status=status)
         setattr(report, section, cells)
     report.one_row_other = "other" in report.requests
+    proactive = result.tables.get("proactive")
+    if proactive is not None:  # section 二: the prose checks compare its cells, and skip those the prose decided
+        columns = [_column(proactive, name) for name in ("item", "measure", "value", "status", "identities")]
+        for item, measure, value, status, identities in zip(*columns, strict=True):
+            named = tuple(filter(None, identities.split("|") if isinstance(identities, str) else identities or ()))
+            report.proactive.setdefault(item, {})[measure] = Cell(value, status=status, identities=named)
     narrative = result.tables.get("narrative")
     if narrative is not None:
         columns = [_column(narrative, name) for name in ("key", "value", "unit", "sentence", "location")]
