@@ -350,7 +350,7 @@ def test_a_table_cell_recovered_with_the_help_of_a_prose_figure_is_not_evidence_
 
 
 def test_a_section_2_cell_recovered_from_a_prose_figure_is_not_evidence_for_that_figure():
-    report = Report(source="x.txt", format_version="2021")
+    report = Report(report_id="x.txt", format_version="2021")
     report.narrative = prose("本年度制发行政规范性文件62件。")
     report.proactive["normative_documents"] = {"issued": Cell(62, method="recovered", identities=("narrative",))}
     [check] = narrative_checks(report)

@@ -513,7 +513,7 @@ def test_prose_figures_settle_a_fused_section_2_run_and_a_conflict_is_a_failed_c
 
 def _proactive_run(item: str, run: str, stated: dict, form: str = codebook.FORMAT_2019):
     """A report whose section-二 row ``item`` printed ``run`` fused, recovered with the prose figures ``stated``."""
-    report = Report(source="x.txt", format_version=form)
+    report = Report(report_id="x.txt", format_version=form)
     report.unread_rows[("proactive", item)] = [Token(run, "line 10")]
     results = recover.recover_report(report, narrative_totals=stated)
     return report, results
