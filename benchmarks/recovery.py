@@ -16,9 +16,9 @@ from pathlib import Path
 from govstats.errors import GovstatsError
 from govstats.extract import read_source
 from govstats.model import AMBIGUOUS, UNREADABLE
-from govstats.transform.detect import WORK_PLAN, document_type
+from govstats.transform.detect import WORK_PLAN
 from govstats.transform.narrative import extract_narrative, narrative_totals
-from govstats.transform.parse import parse_source
+from govstats.transform.parse import Document, parse_document
 from govstats.transform.recover import recover_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,9 +34,10 @@ def files(folders):
 def measure(path: Path) -> dict | None:
     try:
         source = read_source(path)
-        if document_type(source.text) == WORK_PLAN:
+        document = Document(source)
+        if document.kind == WORK_PLAN:
             return None
-        report = parse_source(source)
+        report = parse_document(document)
     except GovstatsError:
         return None
     report.narrative = extract_narrative(source)

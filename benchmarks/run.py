@@ -44,6 +44,7 @@ import corpus  # noqa: E402  (the synthetic corpus generator of benchmarks/corpu
 from govstats import __version__  # noqa: E402
 from govstats.dataset import schema  # noqa: E402
 from govstats.dataset.build import build  # noqa: E402
+from govstats.dataset.limits import Limits  # noqa: E402
 from govstats.dataset.pipeline import process_file, read_named, tables_of  # noqa: E402
 from govstats.errors import GovstatsError  # noqa: E402
 from govstats.extract.pdf import read_pdf  # noqa: E402
@@ -113,7 +114,7 @@ def pdf_section(repeat: int, workdir: Path) -> list[str]:
         "fast reader": (lambda path, data: read_pdf(path.name, data), repeat),
         "default path": (lambda path, data: process_file(path, path.name), repeat),
         "pdfplumber reader": (lambda path, data: read_pdf(path.name, data, reader="pdfplumber"), 1),
-        "cross-checked": (lambda path, data: process_file(path, path.name, cross_check="always"), 1),
+        "cross-checked": (lambda path, data: process_file(path, path.name, Limits(cross_check="always")), 1),
     }
     totals = {name: {"real": 0.0, "synthetic": 0.0} for name in runs}
     pages = {"real": 0, "synthetic": 0}

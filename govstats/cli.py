@@ -11,28 +11,25 @@ from pathlib import Path
 from . import __version__
 from .dataset import schema
 from .dataset.build import LAYOUTS, build
-from .dataset.contract import explain_json, explain_text, narrative_json, report_json
+from .dataset.contract import checks_json, explain_json, explain_text, narrative_json, report_json
 from .dataset.limits import DEFAULT_MAX_FILE_MB, DEFAULT_TIMEOUT_SECONDS, Limits
 from .dataset.names import escape_controls, report_id
 from .dataset.parallel import SCHEDULERS
 from .dataset.pipeline import process_file
 from .errors import UsageError
-from .validate.readings import CROSS_CHECK_MODES, CROSS_CHECK_VARIABLE
+from .validate.readings import CROSS_CHECK_MODES
 
 
-def _cross_check(args: argparse.Namespace) -> None:
-    """``--cross-check`` reaches every worker process through the environment (see govstats.validate.readings)."""
-    if args.cross_check:
-        os.environ[CROSS_CHECK_VARIABLE] = args.cross_check
+def _limits(args: argparse.Namespace) -> Limits:
+    """The per-file settings of ``build`` and ``parse``, validated once (every worker receives them)."""
+    return Limits(args.max_file_mb, args.file_timeout or None, args.cross_check or "auto")
 
 
 def _build(args: argparse.Namespace) -> int:
-    _cross_check(args)
+    limits = _limits(args)
     cache = None if args.no_cache else (args.cache or Path(args.out).parent / "cache")
-    if args.max_file_mb <= 0 or args.file_timeout < 0 or args.jobs < 0:
-        raise UsageError("--max-file-mb must be above 0, --file-timeout and --jobs at least 0")
-    if cache is not None and args.cross_check not in (None, "auto"):
-        cache = Path(cache) / f"cross-check-{args.cross_check}"  # results differ by mode: never mixed in one cache
+    if args.jobs < 0:
+        raise UsageError("--jobs must be at least 0")
     summary = build(
         args.raw,
         args.out,
@@ -42,7 +39,7 @@ def _build(args: argparse.Namespace) -> int:
         dask_address=args.dask_address,
         layout=args.layout,
         progress=not args.quiet and sys.stderr.isatty(),
-        limits=Limits(args.max_file_mb, args.file_timeout or None),
+        limits=limits,
     )
     for error in summary.errors:
         print(f"error: {escape_controls(error)}", file=sys.stderr)
@@ -69,7 +66,7 @@ def work_plan_json(result) -> dict:
         **{key: plan[key] for key in ("agency", "region", "year", "title", "source_file")},
         "tasks": _records(result, "work_plan_tasks"),
         "task_units": _records(result, "work_plan_task_units"),
-        "checks": [{k: v for k, v in c.__dict__.items() if k != "report_id"} for c in result.checks],
+        "checks": checks_json(result.checks),
     }
 
 
@@ -77,9 +74,7 @@ def _parse(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.is_file():
         raise UsageError(f"{report_id(str(path))}: no such file" if not path.exists() else f"{path}: not a file")
-    result = process_file(
-        path, path.name, Limits(args.max_file_mb, args.file_timeout or None), cross_check=args.cross_check
-    )
+    result = process_file(path, path.name, _limits(args))
     if result.error is not None:
         print(f"error: {escape_controls(result.error)}", file=sys.stderr)
         return 2
@@ -121,7 +116,7 @@ def _notebooks(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from .analysis.notebooks import NotebookError, run_all
+    from .analysis.runner import NotebookError, run_all
 
     try:
         run_all(

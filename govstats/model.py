@@ -98,21 +98,31 @@ class Token:
     note: str | None = None
 
 
-@dataclass
-class Report:
-    """One annual report: metadata, the three tables as cells, prose figures and what went wrong reading it."""
+@dataclass(kw_only=True)
+class Metadata:
+    """What a document says of itself: its title, the agency reporting (and its level, scope, region and parent
+    government) and the year reported on. Every field may be unknown (None)."""
 
-    source: str
-    flavor: str = "text"
-    document: str = "annual_report"
+    title: str | None = None
     agency: str | None = None
     level: str | None = None
     scope: str | None = None
     region: str | None = None
     parent: str | None = None
     year: int | None = None
+
+
+@dataclass(kw_only=True)
+class Report(Metadata):
+    """One annual report: metadata, the three tables as cells, prose figures and what went wrong reading it.
+
+    ``report_id`` is the document's name: its path relative to the raw folder (the file it was read from).
+    """
+
+    report_id: str
+    flavor: str = "text"
+    document: str = "annual_report"
     format_version: str | None = None
-    title: str | None = None
     one_row_other: bool | None = None  # （六）其他处理 printed as one row; None: not read (the form's own layout)
     proactive: dict[str, dict[str, Cell]] = field(default_factory=dict)
     requests: dict[str, dict[str, Cell]] = field(default_factory=dict)
@@ -125,10 +135,6 @@ class Report:
     text: str = ""
     # What the recovery weighed for each unread row, keyed like unread_rows: `govstats parse --explain` shows it.
     recovery_notes: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    @property
-    def report_id(self) -> str:
-        return self.source
 
     def cells(self):
         """Every table cell as (section, row, column, cell)."""
@@ -217,22 +223,17 @@ class PlanSection:
     location: str
 
 
-@dataclass
-class WorkPlan:
+@dataclass(kw_only=True)
+class WorkPlan(Metadata):
     """A 政务公开工作要点: metadata, the task table, the body's points, checks and reading problems.
 
     ``metadata_location`` gives the line of every metadata value (agency, doc_number, issued, title).
-    ``report_id`` defaults to the file name; a build may set it to the path relative to its raw folder.
+    ``report_id`` is the document's name, as for a :class:`Report`.
     """
 
-    source: str
     report_id: str
     flavor: str = "text"
     document: str = "work_plan"
-    agency: str | None = None
-    region: str | None = None
-    year: int | None = None
-    title: str | None = None
     doc_number: str | None = None
     issued: str | None = None  # ISO date, e.g. "2024-04-10"
     metadata_location: dict[str, str] = field(default_factory=dict)

@@ -127,7 +127,9 @@ def test_reports_table_is_each_reports_quality_summary(dataset):
     jinshan = reports.loc["000_26d4c64f71069daa.txt"]
     assert (jinshan.cells_table, jinshan.cells_recovered, jinshan.cells_unreadable) == (25 * 7 + 15 + 10, 0, 0)
     shanghai_2023 = reports.loc["004_f83caf973bd6f809.txt"]
-    assert shanghai_2023.cells_recovered == 25 * 7, "section 三 of the garbled copy has exactly one reading"
+    # Section 三 of the garbled copy has exactly one reading; section 二's 现行有效 of 规范性文件 is settled by its
+    # prose ("有效行政规范性文件共2764件").
+    assert shanghai_2023.cells_recovered == 25 * 7 + 1
     assert shanghai_2023.cells_narrative == 2, "reconsideration total and corrections come from the prose"
     assert shanghai_2023.cells_unreadable == 13, "the rest of section 四 admits no reading"
 

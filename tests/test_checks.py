@@ -59,7 +59,7 @@ def test_shanghai_carried_forward_2023_equals_carried_over_2024_when_both_are_kn
     later = parsed("002_279364b37d11c44d")
     earlier = copy.deepcopy(later)
     earlier.year = 2023
-    earlier.source = "earlier"
+    earlier.report_id = "earlier"
     earlier.requests["carried_forward"] = copy.deepcopy(later.requests["carried_over"])
     results = corpus_checks([earlier, later])
     assert len(results) == 7 and all(r.passed for r in results)

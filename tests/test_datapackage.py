@@ -210,6 +210,8 @@ def test_a_year_layout_reads_back_as_the_same_tables(built, data, tmp_path):
         left = data[table].sort_values(schema.primary_key(table)).reset_index(drop=True)
         right = by_year[table].sort_values(schema.primary_key(table)).reset_index(drop=True)
         pd.testing.assert_frame_equal(left, right)
+    plain = pd.read_parquet(out / "requests.parquet")  # every report of data/raw is dated: no null partition
+    assert plain["year"].astype("Int64").tolist() == pd.read_parquet(built / "requests.parquet")["year"].tolist()
 
 
 def test_a_hive_partition_folder_gives_its_year_back(tmp_path):

@@ -51,7 +51,7 @@ def table_report(seed: str, **changes) -> Report:
         }
 
     report = Report(
-        source=seed,
+        report_id=seed,
         agency=oracle.get("agency"),
         year=oracle.get("year"),
         format_version=oracle.get("format_version"),
@@ -161,10 +161,32 @@ def test_a_work_plan_prints_no_report_figures():
         ("不予公开 19 件，3.47%；", "percentage.withheld_share", 3.47),
         ("因属于国家秘密等不予公开19件（占3.47%）。", "percentage.withheld_share", 3.47),
         ("本年度未发生行政复议和行政诉讼。", "litigation_cases", 0),
+        # Section 二 restated in prose (issue 13).
+        ("立案查处各类违法行为并作出行政处罚决定305起，全部予以公开。", "penalties_decisions", 305),
+        ("全年作出行政许可决定1,234件。", "licensing_decisions", 1234),
+        ("今年共发布采购信息21条共5419886元。", "procurement_amount", 5419886),
+        ("全年共发布采购信息197批次涉及金额3601627.4元。", "procurement_amount", 3601627.4),
+        ("截至2023年底,平台纳入管理的有效行政规范性文件共2764件。", "normative_documents_in_force", 2764),
+        ("本年度制发规范性文件34件，现行有效件数424件。", "normative_documents_in_force", 424),
     ],
 )
 def test_wording_variants_are_read(text, key, value):
     assert values(prose(text)).get(key) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "其中行政许可类信息37条，行政处罚类信息103条。",  # published information items, not decisions
+        "严格落实行政许可、行政处罚决定作出之日起7个工作日内公示。",  # a deadline, not a count
+        "其中政策、规范性文件类信息12条。",  # items published, not documents issued or in force
+        "政府集中采购项目的目录、标准及实施情况9条。",  # no amount
+        "全年政府采购预算共5.4万元。",  # 万元 is not the table's unit: not read
+    ],
+)
+def test_counts_of_published_items_and_other_units_are_not_section_2_restatements(text):
+    found = values(prose(text))
+    assert not {key for key in found if key.endswith(("_decisions", "_issued", "_in_force", "procurement_amount"))}
 
 
 def test_a_fee_in_ten_thousand_yuan_is_converted_and_its_printed_form_kept():
@@ -312,7 +334,7 @@ def test_withdrawals_above_the_other_row_they_belong_to_fail_the_bound():
 
 
 def test_withdrawals_of_a_one_row_other_report_are_bounded_by_other_total():
-    report = Report("r", format_version="2019", narrative=prose("其他处理5件（其中申请人主动撤回3件）。"))
+    report = Report(report_id="r", format_version="2019", narrative=prose("其他处理5件（其中申请人主动撤回3件）。"))
     set_cell(report, "requests", "other", "total", 5)
     [check] = [c for c in narrative_checks(report) if c.check == NARRATIVE_BOUND]
     assert check.where.endswith("requests.other.total") and check.passed is True
@@ -324,6 +346,14 @@ def test_a_table_cell_recovered_with_the_help_of_a_prose_figure_is_not_evidence_
     cell = Cell(41480, method="recovered", identities=("row_sum", "narrative_total"))
     report.requests["total_processed"]["total"] = cell
     [check] = [c for c in narrative_checks(report) if c.where.startswith("narrative.requests_answered")]
+    assert check.passed is None and "recovered using this prose figure" in check.detail
+
+
+def test_a_section_2_cell_recovered_from_a_prose_figure_is_not_evidence_for_that_figure():
+    report = Report(report_id="x.txt", format_version="2021")
+    report.narrative = prose("本年度制发行政规范性文件62件。")
+    report.proactive["normative_documents"] = {"issued": Cell(62, method="recovered", identities=("narrative",))}
+    [check] = narrative_checks(report)
     assert check.passed is None and "recovered using this prose figure" in check.detail
 
 

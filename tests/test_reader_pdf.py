@@ -434,25 +434,35 @@ def test_a_row_label_next_to_its_values_is_not_glued_to_the_row_above():
     assert before.rows[0][2] == "国家秘密" and after.rows[0][2] == "法律法规禁止公开"
 
 
-# --- the switch: argument, environment, command line --------------------------------------------------------------
+# --- the switch: one setting, handed to every worker -----------------------------------------------------------
 
 
-def test_the_build_reaches_its_workers_through_the_environment(monkeypatch):
-    from govstats.validate.readings import CROSS_CHECK_VARIABLE, cross_check_mode
+def test_the_cross_check_is_a_validated_setting_that_every_worker_receives():
+    import pickle
 
-    monkeypatch.delenv(CROSS_CHECK_VARIABLE, raising=False)
-    assert cross_check_mode() == "auto"
-    monkeypatch.setenv(CROSS_CHECK_VARIABLE, "never")
-    assert cross_check_mode() == "never" and cross_check_mode("always") == "always"
+    from govstats.dataset.limits import Limits
+    from govstats.errors import UsageError
+
+    assert Limits().cross_check == "auto"
+    always = Limits(cross_check="always")
+    assert pickle.loads(pickle.dumps(always)) == always  # what a process pool or a Dask worker on another host gets
+    with pytest.raises(UsageError, match="sometimes"):
+        Limits(cross_check="sometimes")
+
+
+def test_the_cache_never_mixes_results_of_two_cross_check_modes():
+    from govstats.dataset.cache import file_key
+    from govstats.dataset.limits import Limits
+
+    keys = {file_key(b"%PDF", "a.pdf", Limits(cross_check=mode)) for mode in ("auto", "always", "never")}
+    assert len(keys) == 3
 
 
 def test_govstats_parse_cross_check_always_audits_every_table(capsys, monkeypatch):
     import json
 
     from govstats.cli import main
-    from govstats.validate.readings import CROSS_CHECK_VARIABLE
 
-    monkeypatch.delenv(CROSS_CHECK_VARIABLE, raising=False)
     path = str(FIXTURES / "003.pdf")
     assert main(["parse", path, "--json", "--cross-check", "always"]) == 0
     audited_checks = [c for c in json.loads(capsys.readouterr().out)["checks"] if c["check"] == READERS_AGREE]

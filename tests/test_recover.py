@@ -238,7 +238,7 @@ def test_review_narrative_totals_narrow():
 @needs_expected
 def test_recover_report_never_changes_cells_read_directly():
     table = request_table(expected("004_f83caf973bd6f809"))
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     garbled = {"granted", "partially_granted", "other_other"}
     for row in ROWS_2021:
         if row in garbled:
@@ -259,7 +259,7 @@ def test_recover_report_never_changes_cells_read_directly():
 
 
 def test_recover_report_marks_ambiguous_cells_with_candidates():
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     report.requests["granted"] = {c: Cell(None, UNREADABLE, "959245333242410099") for c in APPLICANTS}
     report.unread_rows[("requests", "granted")] = [Token("959245333242410099", "line 3")]
     results = recover.recover_report(report)
@@ -270,7 +270,7 @@ def test_recover_report_marks_ambiguous_cells_with_candidates():
 
 
 def test_recover_report_leaves_an_unrecoverable_review_unreadable():
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     flat = [f"{p}.{o}" for p, o in REVIEW_KEYS]
     for key in flat:
         proceeding, outcome = key.split(".")
@@ -495,7 +495,7 @@ def test_synthetic_tables_recover_the_original_or_an_honest_ambiguity(table, dat
 
 
 def test_prose_figures_settle_a_fused_section_2_run_and_a_conflict_is_a_failed_check():
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     report.unread_rows[("proactive", "normative_documents")] = [Token("8855698", "line 3")]
     stated = {"normative_documents_issued": 88, "normative_documents_in_force": 698}
     results = recover.recover_report(report, narrative_totals=stated)
@@ -504,11 +504,61 @@ def test_prose_figures_settle_a_fused_section_2_run_and_a_conflict_is_a_failed_c
     assert all("narrative" in c.identities for c in cells.values())
     assert results[0].passed is True
 
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     report.unread_rows[("proactive", "normative_documents")] = [Token("8855698", "line 3")]
     results = recover.recover_report(report, narrative_totals={"normative_documents_issued": 7})
     assert any(r.passed is False and "agrees with no split" in r.detail for r in results)
     assert all(c.status == AMBIGUOUS for c in report.proactive["normative_documents"].values())
+
+
+def _proactive_run(item: str, run: str, stated: dict, form: str = codebook.FORMAT_2019):
+    """A report whose section-二 row ``item`` printed ``run`` fused, recovered with the prose figures ``stated``."""
+    report = Report(report_id="x.txt", format_version=form)
+    report.unread_rows[("proactive", item)] = [Token(run, "line 10")]
+    results = recover.recover_report(report, narrative_totals=stated)
+    return report, results
+
+
+def test_a_prose_count_of_penalty_decisions_settles_the_decisions_cell_and_only_that_cell():
+    # 行政处罚11910305 (上一年项目数量, 本年增/减, 处理决定数量) and "作出行政处罚决定305起".
+    report, results = _proactive_run("penalties", "11910305", {"penalties_decisions": 305})
+    cells = report.proactive["penalties"]
+    assert (cells["decisions"].value, cells["decisions"].method) == (305, RECOVERED)
+    assert "narrative" in cells["decisions"].identities
+    # 1|1910, 11|910, 119|10, 1191|0 all end in 305: the prose says nothing of the other two cells.
+    assert cells["items_previous_year"].status == AMBIGUOUS and cells["items_previous_year"].candidates == (
+        1,
+        11,
+        119,
+        1191,
+    )
+    assert cells["items_change"].status == AMBIGUOUS and set(cells["items_change"].candidates) == {0, 10, 910, 1910}
+    assert not any(r.passed is False for r in results)
+
+
+def test_a_prose_procurement_amount_settles_both_cells_of_the_procurement_row():
+    # 政府集中采购215419886元 and "今年共发布采购信息21条共5419886元": the amount is the run's tail, the count its head.
+    report, results = _proactive_run("procurement", "215419886", {"procurement_amount": 5419886})
+    cells = report.proactive["procurement"]
+    assert [(c.value, c.method) for c in cells.values()] == [(21, RECOVERED), (5419886, RECOVERED)]
+    assert results[0].passed is True
+    report, _ = _proactive_run("procurement", "1973601627.4", {"procurement_amount": 3601627.4})
+    assert [c.value for c in report.proactive["procurement"].values()] == [197, 3601627.4]
+
+
+def test_two_prose_figures_no_split_satisfies_together_leave_the_row_ambiguous_with_a_failed_check():
+    # 行政规范性文件34089 and "本年度制发规范性文件34件，现行有效件数424件": 34 fits (34,0,89), but no split has 424.
+    stated = {"normative_documents_issued": 34, "normative_documents_in_force": 424}
+    report, results = _proactive_run("normative_documents", "34089", stated, codebook.FORMAT_2021)
+    assert all(c.status == AMBIGUOUS for c in report.proactive["normative_documents"].values())
+    assert any(r.passed is False and "agrees with no split" in r.detail for r in results)
+
+
+def test_the_explanation_of_a_section_2_row_lists_the_splits_weighed_and_those_the_prose_leaves():
+    report, _ = _proactive_run("penalties", "11910305", {"penalties_decisions": 305})
+    note = report.recovery_notes[("proactive", "penalties")]
+    assert "12 split(s)" in note and "1,1,910305" in note
+    assert "4 agree (1,1910,305; 11,910,305; 119,10,305; 1191,0,305)" in note
 
 
 def test_explain_shows_run_readings_and_deciding_identities(capsys):

@@ -36,7 +36,7 @@ def _rows(one_row: bool) -> list[str]:
 
 
 def _consistent(table: dict, rows: list[str]) -> bool:
-    report = Report(source="clean", format_version=codebook.FORMAT_2019 if "other" in rows else codebook.FORMAT_2021)
+    report = Report(report_id="clean", format_version=codebook.FORMAT_2019 if "other" in rows else codebook.FORMAT_2021)
     report.requests = {r: {c: Cell(table[(r, c)]) for c in APPLICANTS} for r in rows}
     checks = report_checks(report)
     return all(c.passed for c in checks) and all(isinstance(v, int) and v >= 0 for v in table.values())
@@ -135,7 +135,7 @@ def _run(printed: dict, row: str, mark_after: str | None) -> str:
 
 def _report(rows, printed, fused, kind, place) -> Report:
     one_row = "other" in rows
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2019 if one_row else codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2019 if one_row else codebook.FORMAT_2021)
     for row in rows:
         if row in fused:
             mark = place[1] if kind == "mark" and place[0] == row else None

@@ -38,6 +38,14 @@ def test_every_minus_sign_is_kept():
     assert cell_of(tokens("-")[0]).status == DASH  # a dash alone is "-", not a number
 
 
+def test_a_decrease_printed_as_the_word_jian_is_a_negative_change_kept_as_printed():
+    # Format 2019's 本年增/减: "行政事业性收费16减12" is 16 items last year and a change of -12, never +12.
+    text = "行政事业性收费16减12第二十条"
+    cells = [cell_of(t) for t in read_tokens(text, 0, len(text), lambda offset: "line 10")]
+    assert [(c.value, c.raw) for c in cells] == [(16, "16"), (-12, "减12")]
+    assert recover.splits("16减12", 2) == [(16, -12)]
+
+
 def test_signed_runs_split_into_signed_numbers():
     assert recover.splits("35-15", 2) == [(35, -15)]
     assert recover.splits(["1", "-10"], 3) == [(1, -1, 0)]
@@ -55,7 +63,7 @@ def test_a_row_unique_on_its_own_is_recovered_though_the_section_breaks_its_arit
 
 
 def _garbled_report(runs: dict[str, str]) -> Report:
-    report = Report(source="x.txt", format_version=codebook.FORMAT_2021)
+    report = Report(report_id="x.txt", format_version=codebook.FORMAT_2021)
     for row in ROWS:
         report.unread_rows[("requests", row)] = [Token(runs.get(row, "0000000"), "line 1")]
         report.requests[row] = {}

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..dataset import schema
 from ..dataset.load import load_dataset
 from ..dataset.tidy import select_documents
 from . import metrics
-
-NARRATIVE_COLUMNS = ["report_id", "key", "value", "unit", "sentence", "location", "method"]
 
 
 @dataclass
@@ -58,7 +57,7 @@ def load_corpus(
     reports = select_documents(documents, "annual_report", years, agencies)
     reports = reports[reports["year"].notna()].reset_index(drop=True)
     ids = set(reports["report_id"])
-    narrative = data.extra.get("narrative", pd.DataFrame(columns=NARRATIVE_COLUMNS))
+    narrative = data["narrative"] if "narrative" in data else schema.empty("narrative")
 
     def mine(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[frame["report_id"].isin(ids)].reset_index(drop=True)

@@ -20,6 +20,7 @@ from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
 
 from ..codebook import DISPOSITION_GROUPS
+from ..codebook.prose import withdrawal_cell
 from ..codebook.rates import RateDefinition, Selector, primaries, primary, rate_names
 
 WITHDRAWAL_RATE = "withdrawal_rate"
@@ -100,13 +101,14 @@ def _withdrawal_counts(
 
 
 def proxy_cells(requests: pd.DataFrame) -> pd.DataFrame:
-    """Per report, the total-column cell of the row that holds withdrawals: the report's single row of the
-    ``other`` group (（六） printed as one row: format 2019, or a 2021 report printing it so), else 3.其他."""
-    totals = requests[(requests["applicant"] == "total") & (requests["group"] == "other")]
-    rows_per_report = totals.groupby("report_id")["row"].transform("nunique")
-    single = totals[rows_per_report == 1]
-    three = totals[(rows_per_report > 1) & (totals["row"] == "other_other")]
-    return pd.concat([single, three]).sort_values("report_id", kind="stable")
+    """Per report, the cell that holds withdrawals (:func:`~govstats.codebook.prose.withdrawal_cell`): 3.其他, or
+    the one row of （六） where the report prints it so (format 2019, or a 2021 report printing it so)."""
+    others = requests[requests["group"] == "other"]
+    one_row = others.groupby("report_id")["row"].transform(lambda rows: (rows == "other").any())
+    cell = {flag: withdrawal_cell(one_row_other=flag) for flag in (True, False)}
+    wanted = pd.Series([cell[flag] for flag in one_row], index=others.index, dtype=object)
+    found = pd.Series(list(zip(others["row"], others["applicant"], strict=True)), index=others.index, dtype=object)
+    return others[found == wanted].sort_values("report_id", kind="stable")
 
 
 def _correction_counts(

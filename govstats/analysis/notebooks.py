@@ -16,9 +16,6 @@ from . import metrics
 from .corpus import Corpus
 from .figures import STATUSES, rate_label
 
-# The runner moved to runner.py; the CLI still imports it from here.
-from .runner import NotebookError, run_all  # noqa: F401
-
 
 def percent(value: float | None, digits: int = 2) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{value * 100:.{digits}f}%"

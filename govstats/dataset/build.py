@@ -11,12 +11,14 @@ previous dataset as it was. ``data/raw/`` is only ever read, and every entry und
 
 Layout: ``<table>.csv`` is one file; ``<table>.parquet`` is one file whose rows are ordered by year (the year of
 the report they come from, then report_id) with row groups that never span two years, or, with
-``layout="year"``, a folder with one file per year (``<table>.parquet/2023/part-0.parquet``, ``unknown/`` for
-documents without a year) that ``pd.read_parquet`` and DuckDB read as one table with the same columns.
+``layout="year"``, a folder of Hive partitions, one file per year (``<table>.parquet/year=2023/part-0.parquet``,
+``year=__HIVE_DEFAULT_PARTITION__/`` for documents without a year), the year kept in the folder name and not in
+the files, so that ``pd.read_parquet`` and DuckDB (``hive_partitioning``) read it back as the ``year`` column.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -36,7 +38,7 @@ from ..transform.detect import WORK_PLAN
 from ..validate.checks import corpus_checks
 from ..validate.prose import narrative_corpus_checks
 from . import outdir, schema, tidy
-from .datapackage import write_package
+from .datapackage import PARTITION_COLUMN, partition_folder, write_package
 from .limits import DEFAULT_LIMITS, Limits
 from .names import report_id as printable_id
 from .parallel import LogEntry, Outcome, run_files, skip_line
@@ -46,7 +48,6 @@ from .survey import Survey, survey
 TABLES = ("reports", "requests", "review_litigation", "proactive", "checks")
 LOG_NAME = "build_log.txt"
 LAYOUTS = ("file", "year")
-NO_YEAR = "unknown"  # the partition of documents whose year is unknown (errors, undated files)
 SPOOL_ROWS = 100_000  # rows held in memory before they are spooled to disk
 BATCH_ROWS = 2_000  # rows of one table and year gathered as plain columns before they are typed as one Arrow table
 ROW_GROUP_ROWS = 50_000  # rows per Parquet row group of the outputs
@@ -173,6 +174,20 @@ def _row_groups(parts: list[Path], schema: pa.Schema) -> Iterator[pa.Table]:
         yield pa.concat_tables(pending).combine_chunks()
 
 
+def _without_partition_column(schema: pa.Schema) -> pa.Schema:
+    """The schema of a partition's files: the partition column lives in the folder name only (a reader that also
+    found it in the files, or in their pandas metadata, would see it twice and fail)."""
+    if PARTITION_COLUMN not in schema.names:
+        return schema
+    in_files = schema.remove(schema.get_field_index(PARTITION_COLUMN))
+    metadata = dict(schema.metadata or {})
+    if b"pandas" in metadata:
+        pandas_metadata = json.loads(metadata[b"pandas"])
+        pandas_metadata["columns"] = [c for c in pandas_metadata["columns"] if c["name"] != PARTITION_COLUMN]
+        metadata[b"pandas"] = json.dumps(pandas_metadata).encode()
+    return in_files.with_metadata(metadata)
+
+
 def _write_parquet(spool: Spool, name: str, schema: pa.Schema, staging: Path, layout: str) -> None:
     if layout == "file":
         with pq.ParquetWriter(staging / f"{name}.parquet", schema) as writer:
@@ -182,15 +197,16 @@ def _write_parquet(spool: Spool, name: str, schema: pa.Schema, staging: Path, la
         return
     folder = staging / f"{name}.parquet"
     folder.mkdir()
+    in_files = _without_partition_column(schema)
     years = list(spool.years(name)) or [(None, [])]  # an empty table is still one readable (empty) file
     for year, parts in years:
-        partition = folder / (NO_YEAR if year is None else str(year))
+        partition = folder / partition_folder(year)
         partition.mkdir()
-        with pq.ParquetWriter(partition / "part-0.parquet", schema) as writer:
+        with pq.ParquetWriter(partition / "part-0.parquet", in_files) as writer:
             for group in _row_groups(parts, schema):
-                writer.write_table(group, row_group_size=ROW_GROUP_ROWS)
+                writer.write_table(group.select(in_files.names), row_group_size=ROW_GROUP_ROWS)
             if not parts:
-                writer.write_table(schema.empty_table())
+                writer.write_table(in_files.empty_table())
 
 
 def _write_csv(spool: Spool, name: str, schema: pa.Schema, staging: Path) -> None:

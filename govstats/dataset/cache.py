@@ -63,6 +63,8 @@ def code_fingerprint() -> str:
 
 def file_key(data: bytes, name: str, limits: Limits | None = None) -> str:
     bounds = b"" if limits is None else f"{limits.max_file_mb}/{limits.timeout_seconds}".encode()
+    if limits is not None and limits.cross_check != "auto":  # results differ by mode: never mixed in one cache
+        bounds += f"/{limits.cross_check}".encode()
     parts = (code_fingerprint().encode(), name.encode("utf-8", "surrogateescape"), bounds, data)
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
@@ -168,7 +170,7 @@ RECOMPUTED = ("row_sum", "column_balance", "disposition_sum", "review_sum", "nar
 def report_from_tables(result: Processed) -> Report:
     """The part of a report the identity and prose checks read, rebuilt from its long tables."""
     versions = result.tables["reports"]["format_version"]
-    report = Report(source=result.report_id, format_version=versions[0] if versions else None)
+    report = Report(report_id=result.report_id, format_version=versions[0] if versions else None)
     for section, key in (("requests", ("row", "applicant")), ("review_litigation", ("proceeding", "outcome"))):
         table = result.tables[section]
         cells: dict[str, dict[str, Cell]] = {}
@@ -177,6 +179,12 @@ def report_from_tables(result: Processed) -> Report:
             cells.setdefault(row, {})[column] = Cell(value, status=status)
         setattr(report, section, cells)
     report.one_row_other = "other" in report.requests
+    proactive = result.tables.get("proactive")
+    if proactive is not None:  # section 二: the prose checks compare its cells, and skip those the prose decided
+        columns = [proactive[name] for name in ("item", "measure", "value", "status", "identities")]
+        for item, measure, value, status, identities in zip(*columns, strict=True):
+            named = tuple(filter(None, identities.split("|") if isinstance(identities, str) else identities or ()))
+            report.proactive.setdefault(item, {})[measure] = Cell(value, status=status, identities=named)
     narrative = result.tables.get("narrative")
     if narrative is not None:
         columns = [narrative[name] for name in ("key", "value", "unit", "sentence", "location")]

@@ -62,11 +62,16 @@ def report_json(
         "requests": _table_json(report.requests, values),
         "review_litigation": _table_json(report.review_litigation, values),
         "narrative": narrative or {},
-        "checks": [{k: v for k, v in c.__dict__.items() if k != "report_id"} for c in checks],
+        "checks": checks_json(checks),
         "problems": report.problems,
-        "source": report.source,
+        "source": report.report_id,
     }
     return out
+
+
+def checks_json(checks: list[CheckResult]) -> list[dict]:
+    """Checks as JSON objects, without the report id (the document they sit in says it)."""
+    return [{k: v for k, v in vars(check).items() if k != "report_id"} for check in checks]
 
 
 def _plain(value: float | int | None) -> float | int | None:

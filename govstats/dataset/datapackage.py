@@ -38,8 +38,8 @@ DERIVED_FROM = {
 # Reports whose derived rows are computed and written at once: the long tables are read a batch of reports at a
 # time, so memory does not grow with the corpus (every derived row depends on its own report's rows only).
 DERIVED_BATCH = 5_000
-NO_YEAR = "unknown"
-HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+PARTITION_COLUMN = "year"  # ``--layout year`` partitions every table by the year of its report, Hive-style
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's folder for a null partition value (pyarrow, DuckDB, Spark read it)
 DESCRIPTION = (
     "Tidy tables read from China's Open Government Information annual reports (政府信息公开工作年度报告): "
     "every cell of the three standard tables with its printed text, status (blank, / and - kept apart) and "
@@ -56,15 +56,21 @@ LICENCE = {
 # --- reading a table back, whatever the layout ------------------------------------------------------------------
 
 
+def partition_folder(year: int | None) -> str:
+    """The Hive partition folder of a year: ``year=2023``, or Hive's null folder for an unknown year."""
+    return f"{PARTITION_COLUMN}={HIVE_NULL if year is None else year}"
+
+
 def _partition_year(folder: str) -> int | None:
     """The year a partition folder stands for: ``2023``, ``year=2023``; unknown / Hive's null folder is None."""
     value = folder.split("=", 1)[-1]
     return int(value) if value.isdigit() else None
 
 
-def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """A table's Parquet: one file, or a folder of year partitions (``2023/``, ``year=2023/``), read file by file
-    (a Hive partition column is restored from the folder name when the files leave it out)."""
+def read_table(path: Path, columns: list[str] | None = None, restore_year: bool = True) -> pd.DataFrame:
+    """A table's Parquet: one file, or a folder of year partitions (``2023/``, ``year=2023/``), read file by file;
+    with ``restore_year``, the Hive partition column is restored from the folder name when the files leave it out
+    (not for a table whose schema has no year: it is partitioned by its report's year but does not carry it)."""
     path = Path(path)
     if path.is_file():
         return pq.read_table(path, columns=columns).to_pandas()
@@ -73,9 +79,10 @@ def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
         table = pq.read_table(part, partitioning=None)
         if columns is not None:
             table = table.select([name for name in columns if name in table.column_names])
-        if "year" not in table.column_names and "=" in part.parent.name and (columns is None or "year" in columns):
+        wanted = restore_year and (columns is None or PARTITION_COLUMN in columns)
+        if PARTITION_COLUMN not in table.column_names and "=" in part.parent.name and wanted:
             year = _partition_year(part.parent.name)
-            table = table.append_column("year", pa.array([year] * table.num_rows, pa.int64()))
+            table = table.append_column(PARTITION_COLUMN, pa.array([year] * table.num_rows, pa.int64()))
         parts.append(table)
     if not parts:
         raise FileNotFoundError(f"{path}: no Parquet files in this folder")
@@ -93,7 +100,10 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 def read_tables(directory: Path, columns: dict[str, list[str] | None]) -> dict[str, pd.DataFrame]:
     """Tables of a dataset folder by name, each with the given columns (None: all)."""
-    return {name: conform(name, read_table(directory / f"{name}.parquet", wanted)) for name, wanted in columns.items()}
+    return {
+        name: conform(name, read_table(directory / f"{name}.parquet", wanted, PARTITION_COLUMN in schema.columns(name)))
+        for name, wanted in columns.items()
+    }
 
 
 def read_rows(path: Path, columns: list[str], report_ids: list[str]) -> pd.DataFrame:

@@ -1,4 +1,7 @@
-"""Per-file limits: how large a file may be and how long it may take, so one file cannot cost a whole batch.
+"""Per-file settings: how large a file may be and how long it may take, so one file cannot cost a whole batch, and
+when a PDF's fast reading is read again by the ruled-table readers (``cross_check``, see
+:mod:`govstats.validate.readings`). One validated object, handed to every worker with its files (a process pool's
+or a Dask cluster's on another host alike).
 
 A file over the size limit is not read at all (an error row says so); a file whose parse runs past the time limit
 is stopped (an error row says so) and the batch goes on. Both are user settings (``govstats build --max-file-mb
@@ -18,7 +21,8 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..errors import TooLarge, TooSlow
+from ..errors import TooLarge, TooSlow, UsageError
+from ..validate.readings import CROSS_CHECK_MODES
 
 MB = 1024 * 1024
 DEFAULT_MAX_FILE_MB = 50.0  # the largest real reports (PDFs with scanned pages) are a few MB; text is far smaller
@@ -29,6 +33,13 @@ DEFAULT_TIMEOUT_SECONDS = 120.0  # a large real report parses in a few seconds
 class Limits:
     max_file_mb: float = DEFAULT_MAX_FILE_MB
     timeout_seconds: float | None = DEFAULT_TIMEOUT_SECONDS  # None or 0: no time limit
+    cross_check: str = "auto"  # auto, always or never
+
+    def __post_init__(self) -> None:
+        if not self.max_file_mb > 0 or (self.timeout_seconds or 0) < 0:
+            raise UsageError("--max-file-mb must be above 0 and --file-timeout at least 0")
+        if self.cross_check not in CROSS_CHECK_MODES:
+            raise UsageError(f"cross-check {self.cross_check!r}: choose one of {', '.join(CROSS_CHECK_MODES)}")
 
     @property
     def max_bytes(self) -> int:

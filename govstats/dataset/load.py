@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import schema
-from .datapackage import conform, read_table
+from .datapackage import conform, read_table, read_tables
 
 
 class Dataset:
@@ -53,8 +53,8 @@ def load_dataset(directory: str | Path = "data/processed") -> Dataset:
     tables: dict[str, pd.DataFrame] = {}
     known = set(schema.table_names())
     for path in sorted(directory.glob("*.parquet"), key=lambda p: _order(p.stem)):
-        frame = read_table(path)
-        tables[path.stem] = conform(path.stem, frame) if path.stem in known else frame
+        name = path.stem
+        tables[name] = read_tables(directory, {name: None})[name] if name in known else read_table(path)
     codebook = pd.read_csv(directory / "codebook.csv", dtype="string", keep_default_na=False)
     tables["codebook"] = conform("codebook", codebook)
     return Dataset(tables)

@@ -15,9 +15,9 @@ from ..extract import read_source
 from ..extract.docx import check_package_size
 from ..extract.text import simplified, simplified_line
 from ..model import MISSING, UNREADABLE, CheckResult, Report, SourceText
-from ..transform.detect import WORK_PLAN, document_type
+from ..transform.detect import WORK_PLAN
 from ..transform.narrative import extract_narrative, narrative_review_cells, narrative_totals
-from ..transform.parse import parse_source
+from ..transform.parse import Document, parse_document
 from ..transform.recover import recover_report
 from ..transform.workplan import WorkPlan, read_work_plan
 from ..validate.checks import CorpusSummary, corpus_summary, report_checks
@@ -66,9 +66,10 @@ def read_named(path: Path, name: str, data: bytes) -> SourceText:
     return source
 
 
-def analyse(source: SourceText) -> tuple[Report, list[CheckResult]]:
+def analyse(document: Document) -> tuple[Report, list[CheckResult]]:
     """Parse an annual report's text, read its prose figures, and check the identities and the prose."""
-    report = parse_source(source)
+    source = document.source
+    report = parse_document(document)
     report.narrative = extract_narrative(source)
     recovery = recover_report(report, narrative_totals=narrative_totals(report.narrative))
     fill_from_prose(report)
@@ -89,27 +90,25 @@ def fill_from_prose(report: Report) -> None:
                 table[outcome] = cell
 
 
-def analyse_pdf(name: str, data: bytes, source: SourceText, cross_check: str | None) -> tuple[Report, list]:
+def analyse_pdf(name: str, data: bytes, document: Document, cross_check: str = "auto") -> tuple[Report, list]:
     """A PDF's fast reading analysed; read again and reconciled by the identities where it is in doubt
-    (:mod:`govstats.validate.readings`; ``cross_check``: auto, always or never, default ``$GOVSTATS_CROSS_CHECK``)."""
+    (:mod:`govstats.validate.readings`; ``cross_check``: auto, always or never)."""
     try:
-        report, checks = analyse(source)
+        report, checks = analyse(document)
     except GovstatsError:
         report, checks = None, []
-    reconciled = cross_checked(name, data, source, report, cross_check)
+    reconciled = cross_checked(name, data, document.source, report, cross_check)
     if reconciled is not None:
-        return analyse(reconciled)
-    return analyse(source) if report is None else (report, checks)
+        return analyse(Document(reconciled))
+    return analyse(document) if report is None else (report, checks)
 
 
-def process_file(
-    path: str | Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS, cross_check: str | None = None
-) -> Processed:
+def process_file(path: str | Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Processed:
     """Run the whole pipeline on one file. Never raises: whatever goes wrong is the file's error, naming it.
 
     ``name`` is the file's path relative to the corpus as the OS gives it (any bytes); the report id is its
-    printable, lossless form (:func:`~govstats.dataset.names.report_id`). ``cross_check`` (auto, always, never)
-    says when a PDF's fast reading is read again by the ruled-table readers (:mod:`govstats.validate.readings`).
+    printable, lossless form (:func:`~govstats.dataset.names.report_id`). ``limits`` bound the file's size and time
+    and say when a PDF's fast reading is read again by the ruled-table readers (``cross_check``).
     """
     path = Path(path)
     name = report_id(path.name if name is None else name)
@@ -125,7 +124,7 @@ def process_file(
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         with time_limit(name, limits.timeout_seconds):
-            return _process(path, name, data, sha256, limits, cross_check)
+            return _process(path, name, data, sha256, limits)
     except GovstatsError as error:
         return _failed(name, sha256, str(error))
     except RecursionError:
@@ -151,7 +150,7 @@ def _encrypted(name: str) -> EncryptedFile:
     return EncryptedFile(name, "the PDF is password-protected; save a copy without a password to read it")
 
 
-def _process(path: Path, name: str, data: bytes, sha256: str, limits: Limits, cross_check: str | None) -> Processed:
+def _process(path: Path, name: str, data: bytes, sha256: str, limits: Limits) -> Processed:
     """Everything that can fail on a file's content, the per-file tables included (they are the file's too)."""
     check_package_size(name, data, limits.max_bytes)
     try:
@@ -160,11 +159,13 @@ def _process(path: Path, name: str, data: bytes, sha256: str, limits: Limits, cr
         if encrypted_pdf(data, error):  # the PDF reader's own message ("not a readable PDF ()") says less
             raise _encrypted(name) from None
         raise
-    if document_type(source.text) == WORK_PLAN:
+    document = Document(source)
+    if document.kind == WORK_PLAN:
         plan = read_work_plan(source)
         plan.checks = work_plan_checks(plan)
         return work_plan_result(plan, sha256)
-    report, checks = analyse_pdf(name, data, source, cross_check) if source.flavor == "pdf" else analyse(source)
+    pdf = source.flavor == "pdf"
+    report, checks = analyse_pdf(name, data, document, limits.cross_check) if pdf else analyse(document)
     if TRADITIONAL in source.encoding:
         report.problems.append(f"encoding: {source.encoding}")
     tables = tables_of(report, sha256)

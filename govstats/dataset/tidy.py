@@ -8,6 +8,7 @@ interface, and a build types a whole batch of files' columns at once (``schema.a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 
 import pandas as pd
 
@@ -22,6 +23,7 @@ from ..model import (
     VALUE,
     Cell,
     CheckResult,
+    Metadata,
     Report,
     WorkPlan,
 )
@@ -40,7 +42,7 @@ def _provenance(report: Report, cell: Cell) -> dict:
         "status": cell.status,
         "raw": cell.raw,
         "note": cell.note,
-        "source_file": report.source,
+        "source_file": report.report_id,
         "location": cell.location,
         "method": cell.method,
         "identities": "|".join(cell.identities),
@@ -116,25 +118,8 @@ def cell_counts(report: Report) -> dict[str, int]:
 
 
 def report_record(report: Report, sha256: str) -> dict:
-    return {
-        "report_id": report.report_id,
-        "source_file": report.source,
-        "flavor": report.flavor,
-        "document": report.document,
-        "agency": report.agency,
-        "level": report.level,
-        "scope": report.scope,
-        "region": report.region,
-        "parent": report.parent,
-        "year": report.year,
-        "format_version": report.format_version,
-        "title": report.title,
-        "sha256": sha256,
-        "status": "parsed",
-        "error": None,
-        **cell_counts(report),
-        "problems": "\n".join(report.problems),
-    }
+    """The ``reports`` row of an annual report: its metadata, form, cell counts and problems."""
+    return _document_row(report, sha256, format_version=report.format_version, **cell_counts(report))
 
 
 def select_documents(
@@ -174,18 +159,21 @@ def error_record(report_id: str, sha256: str, kind: str, error: str | None) -> d
 
 def work_plan_record(plan: WorkPlan, sha256: str) -> dict:
     """The ``reports`` row of a work plan (its tasks go to the work-plan tables)."""
+    return _document_row(plan, sha256)
+
+
+def _document_row(document: Report | WorkPlan, sha256: str, **more) -> dict:
+    """The ``reports`` row of a document that was read: its name, how it was read, its metadata and problems."""
     return _report_row(
-        report_id=plan.report_id,
-        source_file=plan.source,
-        flavor=plan.flavor,
-        document=plan.document,
-        agency=plan.agency,
-        region=plan.region,
-        year=plan.year,
-        title=plan.title,
+        report_id=document.report_id,
+        source_file=document.report_id,
+        flavor=document.flavor,
+        document=document.document,
+        **{field.name: getattr(document, field.name) for field in fields(Metadata)},
         sha256=sha256,
         status="parsed",
-        problems="\n".join(plan.problems),
+        problems="\n".join(document.problems),
+        **more,
     )
 
 

@@ -169,7 +169,6 @@ def headings_found(compact_text: str) -> list[str]:
     return [name for name, pattern in SECTION_HEADINGS.items() if pattern.search(compact_text)]
 
 
-@lru_cache(maxsize=8)  # the pipeline asks before choosing a reader and the parser asks again: decide once
 def document_type(text: str) -> str | None:
     """``annual_report``, ``work_plan`` or None (neither).
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from .. import codebook
+from ..model import Metadata
 from ..textnorm import normalize_line
 from .units import government_chain, level_from_chain, region_from_chain
 
@@ -24,17 +24,6 @@ _DEPARTMENT = re.compile(r"(局|委员会|委|办公室|办|中心|厅|署|所|�
 _GOVERNMENT_SUFFIX = re.compile(r"(人民政府办公室|人民政府办公厅|人民政府|政府)$")
 _AGENCY_LINE = re.compile(r"[\u4e00-\u9fff（）()]{2,40}")
 _PARENT = re.compile(r"^(.*?(?:省|自治区|市|区|县|旗|镇|乡|街道))(?=[^省市区县旗镇乡]+$)")
-
-
-@dataclass(frozen=True)
-class Metadata:
-    title: str | None = None
-    agency: str | None = None
-    level: str | None = None
-    scope: str | None = None
-    region: str | None = None
-    parent: str | None = None
-    year: int | None = None
 
 
 def find_title(lines: list[str]) -> tuple[str | None, re.Match | None, str | None]:
@@ -120,4 +109,6 @@ def extract_metadata(lines: list[str], text: str) -> Metadata:
     scope = {"department": "single_agency", "other": None, None: None}.get(level, "aggregate")
     if level == "province":
         region = agency
-    return Metadata(title, agency or None, level, scope, region, parent, year)
+    return Metadata(
+        title=title, agency=agency or None, level=level, scope=scope, region=region, parent=parent, year=year
+    )

@@ -137,8 +137,16 @@ _PROACTIVE_NOUNS = {"regulations": "规章", "normative_documents": "(?:行政)?
 _PROACTIVE_VERBS = {
     "issued": "制发|制定|出台|印发",
     "repealed": "废止|废除",
-    "in_force": "现行有效",
+    # "平台纳入管理的有效行政规范性文件共2764件": documents in force, with or without 现行.
+    "in_force": "(?:现行)?有效",
 }
+# Section 二's decisions (处理决定数量) as the prose states them: "作出行政处罚决定305起". The verb is required, so a
+# count of published information items (行政处罚类信息103条) is never read as a count of decisions.
+_DECISION_NOUNS = {"licensing": "行政许可", "penalties": "行政处罚", "enforcement": "行政强制"}
+_DECISIONS = r"(?:作出|做出)(?:了)?(?:{noun})(?:处理)?决定(?:书)?\s*(?:共计?)?\s*{n}\s*[件起个宗份]"
+# 政府集中采购's total amount as the prose states it ("发布采购信息21条共5419886元", "197批次涉及金额3601627.4元"):
+# an amount in yuan in a clause about procurement; 万元 is another unit than the table's and is not read.
+_PROCUREMENT_AMOUNT = rf"采购{_STOP}{{0,20}}?(?:共计?|合计|总计|金额|总额)(?:为|约)?\s*(?P<n>\d+(?:\.\d+)?)\s*元"
 _FEE = r"(?:(?:信息(?:公开)?(?:信息)?)?处理费|(?:信息公开|依申请公开)(?:的)?收费)"
 _RULES = (
     _rule(
@@ -190,16 +198,23 @@ _RULES = (
     _rule("corrected_cases", "cases", rf"(?:{_NONE}|零){_STOP}{{0,6}}?(?:被)?纠错"),
     _rule("corrected_cases", "cases", rf"(?:被)?纠错(?:案件)?\s*{_N}{_UNIT}"),
     # Section 二 restated in prose ("本年度制发规范性文件34件", "现行有效行政规范性文件共253件"): the document kind
-    # is named right after the verb, or earlier in the clause chain ("制发规范性文件88件，废止5件，现行有效698件").
+    # is named right after the verb, or earlier in the clause chain ("制发规范性文件88件，废止5件，现行有效698件",
+    # "制发规范性文件34件，现行有效件数424件").
     *(
         _rule(f"{item}_{measure}", "documents", pattern)
         for item, noun in _PROACTIVE_NOUNS.items()
         for measure, verb in _PROACTIVE_VERBS.items()
         for pattern in (
             rf"(?:{verb})(?:了|的)?(?:{noun})\s*(?:共计?)?\s*{_N}{_UNIT}",
-            rf"(?:{noun})\s*\d+{_UNIT}[^。;]{{0,30}}?,\s*(?:{verb})(?:了|的)?\s*(?:共计?)?\s*{_N}{_UNIT}",
+            rf"(?:{noun})\s*\d+{_UNIT}[^。;]{{0,30}}?,\s*(?:{verb})(?:了|的)?(?:件数|数量)?\s*(?:共计?)?\s*"
+            rf"{_N}{_UNIT}",
         )
     ),
+    *(
+        _rule(f"{item}_decisions", "decisions", _DECISIONS.format(noun=noun, n=_N))
+        for item, noun in _DECISION_NOUNS.items()
+    ),
+    _rule("procurement_amount", "amount", _PROCUREMENT_AMOUNT),
 )
 
 # The count of a proceeding opens a clause in which its outcomes may follow ("复议351件，其中结果维持72件，…").

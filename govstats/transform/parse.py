@@ -14,7 +14,7 @@ with cells separated by tabs, so this one parser serves every flavor. The parser
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 
 from .. import codebook
@@ -43,10 +43,14 @@ class _Span:
     end: int
 
 
-class _Document:
-    """The prepared text of a source: page furniture dropped, NFKC-normalised, with maps back to lines."""
+class Document:
+    """The prepared text of a source: page furniture dropped, NFKC-normalised, with maps back to lines.
+
+    Made once per source: what the document is (:attr:`kind`) is decided on it, and the parser reads it.
+    """
 
     def __init__(self, source: SourceText):
+        self.source = source
         kept = [line for line in source.lines if not PAGE_FOOTER.match(line.text)]
         self.lines = kept
         self.texts = [normalize_line(line.text) for line in kept]
@@ -56,6 +60,11 @@ class _Document:
 
     def where(self, offset: int) -> str:
         return self.lines[self.index.line_of(offset)].where if self.lines else ""
+
+    @cached_property
+    def kind(self) -> str | None:
+        """``annual_report``, ``work_plan`` or None (neither): decided once, on the prepared text."""
+        return document_type(self.text)
 
     @cached_property
     def headings(self) -> dict[str, HeadingMatch]:
@@ -83,12 +92,12 @@ class _Document:
         return read_tokens(self.text, span.start, span.end, self.where)
 
 
-def _locate_rows(doc: _Document, entries, start: int, end: int) -> dict[str, RowMatch]:
+def _locate_rows(doc: Document, entries, start: int, end: int) -> dict[str, RowMatch]:
     """Row labels found by aligning the section to the form's ordered labels (see :mod:`.align`)."""
     return align_rows(doc.compact.text, entries, start, end)
 
 
-def _value_spans(doc: _Document, labels: dict[str, RowMatch], end: int) -> dict[str, _Span]:
+def _value_spans(doc: Document, labels: dict[str, RowMatch], end: int) -> dict[str, _Span]:
     """Original text between each label's end and the next label's start."""
     ordered = sorted(labels.items(), key=lambda item: item[1].start)
     spans = {}
@@ -103,7 +112,7 @@ def _value_spans(doc: _Document, labels: dict[str, RowMatch], end: int) -> dict[
 _PROSE = re.compile(r"[^\x00-\x7f()（）]{10,}")
 
 
-def _prose_after(doc: _Document, start: int, end: int) -> int:
+def _prose_after(doc: Document, start: int, end: int) -> int:
     """Where the prose after a section's last row begins: its numbers (2021年, 198条) are not the row's.
 
     Prose is looked for only after the row's first value: header text may stand between a label and its values.
@@ -113,7 +122,7 @@ def _prose_after(doc: _Document, start: int, end: int) -> int:
     return match.start() if match else end
 
 
-def _after_header(doc: _Document, start: int, end: int, labels: tuple[str, ...]) -> int:
+def _after_header(doc: Document, start: int, end: int, labels: tuple[str, ...]) -> int:
     """The end of a table's column header (the last of its column labels printed in [start, end)).
 
     Prose printed between a section heading and its table (2023年，没有…情况) is then not read as data.
@@ -123,13 +132,13 @@ def _after_header(doc: _Document, start: int, end: int, labels: tuple[str, ...])
     return max(ends) if ends else start
 
 
-def _end(doc: _Document, compact_end: int) -> int:
+def _end(doc: Document, compact_end: int) -> int:
     if compact_end >= len(doc.compact.offsets):
         return len(doc.text)
     return doc.compact.offsets[compact_end]
 
 
-def _with_blanks(doc: _Document, span: _Span, width: int) -> list[Token] | None:
+def _with_blanks(doc: Document, span: _Span, width: int) -> list[Token] | None:
     """Read a tab-separated row that has empty cells: the fields after the label, when there are exactly ``width``."""
     line_end = doc.text.find("\n", span.start)
     line = doc.text[span.start : line_end if 0 <= line_end < span.end else span.end]
@@ -163,7 +172,7 @@ def _interrupted(text: str) -> bool:
 
 
 def _read_row(
-    doc: _Document, span: _Span, columns: tuple[str, ...], whole_label: bool = False
+    doc: Document, span: _Span, columns: tuple[str, ...], whole_label: bool = False
 ) -> tuple[dict[str, Cell], list[Token] | None]:
     """Cells of one row, or (unreadable cells, printed tokens) when the values do not fit the columns.
 
@@ -201,7 +210,7 @@ def _missing(columns: tuple[str, ...]) -> dict[str, Cell]:
     return {column: Cell(None, MISSING) for column in columns}
 
 
-def _parse_requests(doc: _Document, report: Report) -> None:
+def _parse_requests(doc: Document, report: Report) -> None:
     bounds = doc.section_range("requests")
     columns = codebook.applicants()
     rows = codebook.request_rows(report.format_version)
@@ -227,7 +236,7 @@ def _parse_requests(doc: _Document, report: Report) -> None:
     _note_truncation(report, rows, labels, end, len(doc.compact.text), "三 (requests)")
 
 
-def _other_layout(doc: _Document, format_version: str, start: int, end: int):
+def _other_layout(doc: Document, format_version: str, start: int, end: int):
     """（六）其他处理 as the report prints it, whatever its form: three numbered rows where any of the first two is
     found, else one row where its label is, else the form's own layout. Returns (one_row_other, rows, labels)."""
     three = codebook.request_rows(format_version, one_row_other=False)
@@ -243,7 +252,7 @@ def _other_layout(doc: _Document, format_version: str, start: int, end: int):
 
 
 def _read_matched_row(
-    doc: _Document, report: Report, name: str, span: _Span, columns: tuple[str, ...], labels: dict[str, RowMatch]
+    doc: Document, report: Report, name: str, span: _Span, columns: tuple[str, ...], labels: dict[str, RowMatch]
 ) -> tuple[dict[str, Cell], list[Token] | None]:
     """A row's cells, with the confidence of its label match in their provenance when it was not exact.
 
@@ -272,7 +281,7 @@ def _note_truncation(report: Report, rows, labels, section_end: int, text_end: i
         report.problems.append(f"truncated table: section {name} ends after row {found[-1]}")
 
 
-def _parse_review(doc: _Document, report: Report) -> None:
+def _parse_review(doc: Document, report: Report) -> None:
     bounds = doc.section_range("review_litigation")
     outcomes = codebook.outcomes()
     proceedings = codebook.proceedings()
@@ -299,7 +308,7 @@ def _parse_review(doc: _Document, report: Report) -> None:
         report.problems.append(f"review_litigation: {len(unread)} values printed where {len(flat)} are expected")
 
 
-def _parse_proactive(doc: _Document, report: Report) -> None:
+def _parse_proactive(doc: Document, report: Report) -> None:
     bounds = doc.section_range("proactive")
     items = codebook.proactive_items(report.format_version)
     if bounds is None:
@@ -327,19 +336,23 @@ def _parse_proactive(doc: _Document, report: Report) -> None:
 
 def parse_source(source: SourceText) -> Report:
     """Parse an annual report. Raises :class:`NotAReport` for anything else (a work plan, a random page)."""
-    doc = _Document(source)
-    kind = document_type(doc.text)
-    if kind != ANNUAL_REPORT:
-        what = "a work plan (政务公开工作要点)" if kind else "no report sections (二、三、四) found"
+    return parse_document(Document(source))
+
+
+def parse_document(doc: Document) -> Report:
+    """Parse the prepared text of an annual report (:class:`NotAReport` for anything else)."""
+    source = doc.source
+    if doc.kind != ANNUAL_REPORT:
+        what = "a work plan (政务公开工作要点)" if doc.kind else "no report sections (二、三、四) found"
         raise NotAReport(source.path, what)
     meta = extract_metadata(doc.texts, doc.text)
     report = Report(
-        source=source.path,
+        report_id=source.path,
         flavor=source.flavor,
         document=ANNUAL_REPORT,
         text=doc.text,
         format_version=format_version(doc.text),
-        **meta.__dict__,
+        **asdict(meta),
     )
     if "replaced" in source.encoding:
         report.problems.append(f"encoding: {source.encoding}")
@@ -350,7 +363,7 @@ def parse_source(source: SourceText) -> Report:
     return report
 
 
-def _note_second_report(doc: _Document, report: Report) -> None:
+def _note_second_report(doc: Document, report: Report) -> None:
     """A file that holds two reports (a page listing two years, two agencies' reports pasted together) is said so:
     only the first is read, and the second must never vanish without a word."""
     first_review = doc.headings.get("review_litigation")

@@ -293,8 +293,9 @@ def _recover_item(
             cells[measure] = replace(cells[measure], note=notes[index])
     stated_text = ", ".join(f"{key} = {value}" for key, value in stated.values())
     report.recovery_notes[("proactive", entry.code)] = (
-        f"run {_raw(tokens)!r}: {len(candidates)} split(s) into {', '.join(measures)}"
+        f"run {_raw(tokens)!r}: {len(candidates)} split(s) into {', '.join(measures)} ({_shown(candidates)})"
         + (f"; prose states {stated_text}: {len(agreeing)} agree" if stated else "; no identity applies")
+        + (f" ({_shown(agreeing)})" if stated and agreeing else "")
     )
     detail = f"{len(chosen)} split(s), {'prose ' + stated_text if stated and agreeing else 'no identity applies'}"
     results = [
@@ -311,6 +312,12 @@ def _recover_item(
         detail = f"the prose ({stated_text}) agrees with no split of the printed run {_raw(tokens)!r}"
         results.append(_check(report, "recovery_proactive", where, solution, False, detail))
     return results
+
+
+def _shown(readings: Sequence[tuple], at_most: int = 8) -> str:
+    """The splits weighed, as the explanation prints them ("2,0,23; 20,2,3")."""
+    shown = "; ".join(",".join("blank" if v is None else _printed(v) for v in r) for r in readings[:at_most])
+    return shown + (" …" if len(readings) > at_most else "")
 
 
 def _counts_as_printed(report: Report) -> None:

@@ -14,16 +14,16 @@ from ..textnorm import NOTE_MARKS
 
 # Footnote marks (①, ²): a note on the number they follow, never a digit of it (textnorm keeps them as printed).
 _MARKS = re.escape("".join(sorted(NOTE_MARKS)))
-# Signs a printed number may carry: ASCII hyphen-minus, U+2212 minus, full-width minus. "88-720" (format 2019's
-# 本年增/减) is 88 then -720.
-SIGNS = "-−－"
+# Signs a printed number may carry: ASCII hyphen-minus, U+2212 minus, full-width minus, and the word 减 (decrease)
+# that format 2019's 本年增/减 column prints instead of a minus. "88-720" is 88 then -720; "16减12" is 16 then -12.
+SIGNS = "-−－减"
 
 # A value as printed: a number with an optional note in brackets, "/" or "-". Brackets without a number before
 # them are label text; a number followed by 、 or . and a character is an ordinal (1.属于…), not data.
 VALUE_TOKEN = re.compile(
     r"(?P<paren>[(（][^()（）]*[)）])"
     r"|(?P<ordinal>(?<![\d.])\d{1,2}[.、](?=[^\d\s.]))"
-    r"|(?P<number>(?:[-−－](?=\d))?(?<![\d.])\d+(?:\.\d+)?)(?P<mark>[" + _MARKS + r"]*)"
+    r"|(?P<number>(?:[" + SIGNS + r"](?=\d))?(?<![\d.])\d+(?:\.\d+)?)(?P<mark>[" + _MARKS + r"]*)"
     r"|(?P<slash>(?<!\S)[/／](?!\S))"
     r"|(?P<dash>(?<!\S)[-—－–]{1,2}(?!\S))"
 )

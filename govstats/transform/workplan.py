@@ -479,7 +479,7 @@ def read_work_plan(source: SourceText) -> WorkPlan:
     Reading problems (a row without a deadline of a known form, a unit name that is no known unit) are listed
     in ``problems``; nothing is guessed silently.
     """
-    plan = WorkPlan(source=source.path, report_id=source.path, flavor=source.flavor)
+    plan = WorkPlan(report_id=source.path, flavor=source.flavor)
     start = _table_start(source.lines)
     body = source.lines if start is None else source.lines[:start]
     _read_metadata(plan, body)

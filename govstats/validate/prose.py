@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..codebook.prose import PART_OF, RESTATES, SHARE, ProseFigure, prose_figures, withdrawal_cell
 from ..model import CheckResult, NarrativeFigure, Report
 from ..transform.narrative import FULLWIDTH_TO_ASCII, PERCENTAGE, figures_of
-from ..transform.recover import NARRATIVE_TOTAL
+from ..transform.recover import NARRATIVE_TOTAL, PROSE
 
 NARRATIVE_VS_TABLE = "narrative_vs_table"
 NARRATIVE_PERCENTAGE = "narrative_percentage"
@@ -40,12 +40,13 @@ def _quote(figure: NarrativeFigure) -> str:
 
 
 def _pinned_by_prose(report: Report, section: str, cells: list[tuple[str, str]]) -> list[str]:
-    """Cells whose value recovery chose with the help of a prose figure: comparing them with it proves nothing."""
+    """Cells whose value recovery chose with the help of a prose figure (a total of 三/四, or a section-二 cell):
+    comparing them with it proves nothing."""
     table = getattr(report, section)
     return [
         f"{section}.{row}.{column}"
         for row, column in cells
-        if NARRATIVE_TOTAL in getattr(table.get(row, {}).get(column), "identities", ())
+        if {NARRATIVE_TOTAL, PROSE} & set(getattr(table.get(row, {}).get(column), "identities", ()))
     ]
 
 

@@ -16,13 +16,12 @@ What was compared and chosen is recorded as check rows (``pdf_readers_agree``, `
 every line names the reader that gave it (``Line.reader``: ``pdfium``, or ``pdfium; column 4: pdfplumber`` where a
 cell was taken from another reader).
 
-The mode is ``auto`` (the default), ``always`` or ``never``: the ``cross_check`` argument, else the environment
-variable ``GOVSTATS_CROSS_CHECK`` (how ``govstats build --cross-check`` reaches its worker processes).
+The mode is ``auto`` (the default), ``always`` or ``never``: a setting of the build and of ``govstats parse``
+(``--cross-check``; :class:`govstats.dataset.limits.Limits`, which every worker receives with its files).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 
@@ -35,16 +34,14 @@ from .checks import report_checks
 from .prose import narrative_checks
 
 CROSS_CHECK_MODES = ("auto", "always", "never")
-CROSS_CHECK_VARIABLE = "GOVSTATS_CROSS_CHECK"
 READERS_AGREE = "pdf_readers_agree"  # two readers read a table's cells alike (or which reading won where not)
 CAMELOT_ROW_SHIFT = "pdf_camelot_row_shift"  # camelot put a table's text one row too low
 CAMELOT = "camelot"
 _DIGITS_WRAPPED = re.compile(r"(?<=\d)\s*\n\s*(?=\d)")
 
 
-def cross_check_mode(mode: str | None = None) -> str:
-    """The cross-check mode: the argument, else ``$GOVSTATS_CROSS_CHECK``, else ``auto``."""
-    mode = mode or os.environ.get(CROSS_CHECK_VARIABLE) or "auto"
+def check_mode(mode: str) -> str:
+    """``mode`` when it is a cross-check mode (auto, always, never); else a ValueError naming the choices."""
     if mode not in CROSS_CHECK_MODES:
         raise ValueError(f"cross-check mode {mode!r}: expected one of {', '.join(CROSS_CHECK_MODES)}")
     return mode
@@ -78,7 +75,7 @@ def cross_checked(
     data: bytes,
     source: SourceText,
     report: Report | None,
-    mode: str | None = None,
+    mode: str = "auto",
     *,
     camelot_engine: str | None = None,
 ) -> SourceText | None:
@@ -87,8 +84,7 @@ def cross_checked(
     ``report`` is ``source`` analysed, None when it did not parse: then the tables are read again only if the fast
     reader found any (a document without ruled tables reads no better with pdfplumber).
     """
-    mode = cross_check_mode(mode)
-    if mode == "never":
+    if check_mode(mode) == "never":
         return None
     if mode == "always":
         reasons = ["always cross-checked"]
@@ -101,7 +97,7 @@ def cross_checked(
     return reconcile(read_reading(path, data, FAST_READER), data, "; ".join(reasons), camelot_engine)
 
 
-def read_pdf_checked(path: str, data: bytes, mode: str | None = None) -> SourceText:
+def read_pdf_checked(path: str, data: bytes, mode: str = "auto") -> SourceText:
     """Read a PDF as the pipeline does: the fast reading, cross-checked where it is in doubt (or as ``mode`` says)."""
     from ..transform.narrative import extract_narrative
 
