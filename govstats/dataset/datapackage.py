@@ -67,6 +67,11 @@ def _partition_year(folder: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _parquet_files(path: Path) -> list[Path]:
+    """The files of a table's Parquet: the one file, or each partition's files in folder order."""
+    return [path] if path.is_file() else sorted(path.glob("*/*.parquet"))
+
+
 def read_table(path: Path, columns: list[str] | None = None, restore_year: bool = True) -> pd.DataFrame:
     """A table's Parquet: one file, or a folder of year partitions (``2023/``, ``year=2023/``), read file by file;
     with ``restore_year``, the Hive partition column is restored from the folder name when the files leave it out
@@ -75,7 +80,7 @@ def read_table(path: Path, columns: list[str] | None = None, restore_year: bool 
     if path.is_file():
         return pq.read_table(path, columns=columns).to_pandas()
     parts = []
-    for part in sorted(path.glob("*/*.parquet")):
+    for part in _parquet_files(path):
         table = pq.read_table(part, partitioning=None)
         if columns is not None:
             table = table.select([name for name in columns if name in table.column_names])
@@ -112,7 +117,7 @@ def read_rows(path: Path, columns: list[str], report_ids: list[str]) -> pd.DataF
     path = Path(path)
     wanted = pa.array(report_ids, pa.string())
     pieces = []
-    for part in [path] if path.is_file() else sorted(path.glob("*/*.parquet")):
+    for part in _parquet_files(path):
         handle = pq.ParquetFile(part)
         present = [name for name in columns if name in handle.schema_arrow.names]
         selected = pa.schema([handle.schema_arrow.field(name) for name in present])
@@ -217,12 +222,6 @@ def duckdb_sql(tables: list[str]) -> str:
 # --- writing ------------------------------------------------------------------------------------------------------
 
 
-def write_frame(frame: pd.DataFrame, out_dir: Path, name: str) -> None:
-    """A derived table as one Parquet file and one CSV (the build's CSV convention: blank is empty, ``\\n``)."""
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out_dir / f"{name}.parquet")
-    frame.to_csv(out_dir / f"{name}.csv", index=False, lineterminator="\n")
-
-
 def _derived_batches(out_dir: Path):
     """The derived tables of every batch of DERIVED_BATCH annual reports, in report_id order."""
     present = {name: wanted for name, wanted in DERIVED_FROM.items() if (out_dir / f"{name}.parquet").exists()}
@@ -240,8 +239,8 @@ def _derived_batches(out_dir: Path):
 
 
 def write_derived(out_dir: Path) -> None:
-    """``report_cells`` and ``rates`` as Parquet and CSV, written a batch of reports at a time (one batch: the same
-    bytes as :func:`write_frame` of the whole table)."""
+    """``report_cells`` and ``rates`` as Parquet and CSV (the build's CSV convention: blank is empty, ``\\n``),
+    written a batch of reports at a time (one batch: the same bytes as the whole table written at once)."""
     writers: dict[str, pq.ParquetWriter] = {}
     handles = {}
     try:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import TooLarge, TooSlow, UsageError
-from ..validate.readings import CROSS_CHECK_MODES
+from ..validate.readings import check_mode
 
 MB = 1024 * 1024
 DEFAULT_MAX_FILE_MB = 50.0  # the largest real reports (PDFs with scanned pages) are a few MB; text is far smaller
@@ -38,8 +38,7 @@ class Limits:
     def __post_init__(self) -> None:
         if not self.max_file_mb > 0 or (self.timeout_seconds or 0) < 0:
             raise UsageError("--max-file-mb must be above 0 and --file-timeout at least 0")
-        if self.cross_check not in CROSS_CHECK_MODES:
-            raise UsageError(f"cross-check {self.cross_check!r}: choose one of {', '.join(CROSS_CHECK_MODES)}")
+        check_mode(self.cross_check)
 
     @property
     def max_bytes(self) -> int:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..errors import GovstatsError
+from ..errors import GovstatsError, UsageError
 from ..extract.pdf import CROSS_READER, FAST_READER, read_camelot_tables, read_reading
 from ..extract.pdf_layout import Grid, PdfReading, cell_text, is_value_cell, number, squash
 from ..model import AMBIGUOUS, NARRATIVE, RECOVERED, UNREADABLE, CheckResult, Report, SourceText
@@ -41,9 +41,9 @@ _DIGITS_WRAPPED = re.compile(r"(?<=\d)\s*\n\s*(?=\d)")
 
 
 def check_mode(mode: str) -> str:
-    """``mode`` when it is a cross-check mode (auto, always, never); else a ValueError naming the choices."""
+    """``mode`` when it is a cross-check mode (auto, always, never); else a UsageError naming the choices."""
     if mode not in CROSS_CHECK_MODES:
-        raise ValueError(f"cross-check mode {mode!r}: expected one of {', '.join(CROSS_CHECK_MODES)}")
+        raise UsageError(f"cross-check mode {mode!r}: expected one of {', '.join(CROSS_CHECK_MODES)}")
     return mode
 
 
