@@ -141,10 +141,6 @@ def reports_columns(records: list[dict]) -> Columns:
     return schema.record_columns("reports", records)
 
 
-def reports_frame(records: list[dict]) -> pd.DataFrame:
-    return schema.records_frame("reports", records)
-
-
 def _report_row(**known) -> dict:
     """A ``reports`` record with the given fields and every other field empty."""
     return dict.fromkeys(schema.columns("reports")) | known
