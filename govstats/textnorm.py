@@ -47,12 +47,22 @@ def normalize_line(text: str) -> str:
     return folded.replace("\u00a0", " ").replace("\u3000", " ")
 
 
-_COMPACT = str.maketrans({**dict.fromkeys(_DROP), **_READ_AS})
+# One regex substitution and a replace per character read as another: several times faster than str.translate
+# with a mapping, which looks every character of a (mostly CJK) text up in a dict.
+_DROPPED = re.compile("[" + re.escape("".join(sorted(_DROP))) + "]")
+
+
+def _without_dropped(text: str) -> str:
+    """``text`` without the dropped characters, with those read as others replaced (no normalisation)."""
+    text = _DROPPED.sub("", text)
+    for printed, read in _READ_AS.items():
+        text = text.replace(printed, read)
+    return text
 
 
 def compact(text: str) -> str:
     """The form labels are compared in: NFKC, without white space or quotes, with 、 read as '.'."""
-    return normalize_line(text).translate(_COMPACT)
+    return _without_dropped(normalize_line(text))
 
 
 @dataclass
@@ -66,7 +76,7 @@ class Compact:
     def of(cls, original: str) -> Compact:
         kept = map(operator.not_, map(_DROP.__contains__, original))  # one pass in C, not a Python loop
         offsets = list(itertools.compress(range(len(original)), kept))
-        return cls(original.translate(_COMPACT), offsets)
+        return cls(_without_dropped(original), offsets)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) of the compact span [start, end)."""

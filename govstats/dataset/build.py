@@ -1,8 +1,8 @@
 """``govstats build``: parse every document under ``data/raw/`` and write the tidy dataset to ``data/processed/``.
 
 Scale: files are parsed in worker processes (``jobs``) or on a Dask cluster, through a content-hash cache, and
-their rows are streamed to per-table spool files on disk, so memory stays flat however large the corpus; only the
-small per-file summaries that the corpus-wide checks need are kept. The final tables are written from the spool.
+their rows are streamed to per-table spool files on disk and their log entries and corpus summaries to a ledger
+(``ledger``, SQLite), so memory stays flat however large the corpus. The final tables are written from the spool.
 
 Safety: the new dataset is written into a private folder beside ``out_dir`` and swapped in at the end, under a
 lock, keeping whatever in ``out_dir`` govstats did not write (``outdir``); an interrupted or failed build leaves the
@@ -18,6 +18,7 @@ the files, so that ``pd.read_parquet`` and DuckDB (``hive_partitioning``) read i
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import shutil
@@ -39,6 +40,7 @@ from ..validate.checks import corpus_checks
 from ..validate.prose import narrative_corpus_checks
 from . import outdir, schema, tidy
 from .datapackage import PARTITION_COLUMN, partition_folder, write_package
+from .ledger import Ledger
 from .limits import DEFAULT_LIMITS, Limits
 from .names import report_id as printable_id
 from .parallel import LogEntry, Outcome, run_files, skip_line
@@ -79,7 +81,8 @@ def _relative(path: Path, raw_dir: Path) -> str:
 
 
 def whole_corpus_checks(summaries: list) -> list[CheckResult]:
-    """The checks that compare documents with each other (across years of one agency)."""
+    """The checks that compare documents with each other (across years of one agency: the build runs them on one
+    agency's summaries at a time)."""
     return corpus_checks(summaries) + narrative_corpus_checks(summaries)
 
 
@@ -233,18 +236,26 @@ def write_spooled(spool: Spool, staging: Path, layout: str) -> list[str]:
 # --- the build log ------------------------------------------------------------------------------------------------
 
 
-def _log_text(entries: list[LogEntry], skipped: list[tuple[str, str]] = ()) -> str:
-    """One line per file under raw, in name order: read (OK), failed (ERROR, why) or not read (SKIP, why)."""
-    totals = [sum(e.counts[i] for e in entries) for i in range(3)]
-    lines = [(entry.report_id, entry.line()) for entry in entries]
-    lines += [(name, skip_line(name, why)) for name, why in skipped]
-    lines = [line for _, line in sorted(lines)]
-    skips = f", {len(skipped)} skipped" if skipped else ""
-    lines.append(
-        f"TOTAL {len(entries)} documents{skips}; checks {totals[0]} passed, {totals[1]} failed, "
-        f"{totals[2]} not evaluable"
-    )
-    return "\n".join(lines) + "\n"
+def write_log(path: Path, entries: Iterable[LogEntry], skipped: list[tuple[str, str]], totals) -> None:
+    """One line per file under raw, in name order: read (OK), failed (ERROR, why) or not read (SKIP, why).
+    ``entries`` come in report-id order; the skipped names are merged in."""
+    documents = 0
+
+    def read() -> Iterator[tuple[str, str]]:
+        nonlocal documents
+        for entry in entries:
+            documents += 1
+            yield entry.report_id, entry.line()
+
+    skips = [(name, skip_line(name, why)) for name, why in sorted(skipped)]
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        for _, line in heapq.merge(read(), skips):
+            handle.write(line + "\n")
+        also = f", {len(skipped)} skipped" if skipped else ""
+        handle.write(
+            f"TOTAL {documents} documents{also}; checks {totals[0]} passed, {totals[1]} failed, "
+            f"{totals[2]} not evaluable\n"
+        )
 
 
 # --- the build ----------------------------------------------------------------------------------------------------
@@ -294,10 +305,10 @@ def _gives_a_document(outcome: Outcome) -> bool:
     return outcome.result.kind == WORK_PLAN and tasks is not None and schema.rows(tasks) > 0
 
 
-def _stream(outcomes: Iterable[Outcome], spool: Spool, entries: dict[str, LogEntry], bar, found: Survey):
-    """Spool each file's rows (made ready by the worker) as they come; keep its log entry and corpus summary.
-    The corpus's README that gives no document is not one: it is skipped as documentation."""
-    tally, summaries = _Tally(), []
+def _stream(outcomes: Iterable[Outcome], spool: Spool, ledger: Ledger, bar, found: Survey) -> _Tally:
+    """Spool each file's rows (made ready by the worker) as they come; put its log entry and corpus summary in the
+    ledger. The corpus's README that gives no document is not one: it is skipped as documentation."""
+    tally = _Tally()
     for outcome in outcomes:
         result = outcome.result
         if result.report_id in found.documentation and not _gives_a_document(outcome):
@@ -306,9 +317,7 @@ def _stream(outcomes: Iterable[Outcome], spool: Spool, entries: dict[str, LogEnt
             continue
         for name, table in outcome.tables.items():
             spool.add(name, outcome.year, table)
-        entries[result.report_id] = outcome.log
-        if result.summary is not None:
-            summaries.append(result.summary)
+        ledger.record(outcome.log, result.summary)
         tally.documents += 1
         tally.reports += result.error is None
         tally.cached += outcome.cached
@@ -317,19 +326,14 @@ def _stream(outcomes: Iterable[Outcome], spool: Spool, entries: dict[str, LogEnt
         files, seconds = tally.by_format.get(_format_of(result.report_id), (0, 0.0))
         tally.by_format[_format_of(result.report_id)] = (files + 1, seconds + outcome.cpu_seconds)
         bar.update()
-    return tally, summaries
+    return tally
 
 
-def _spool_corpus_checks(spool: Spool, summaries: list, entries: dict[str, LogEntry]) -> list[CheckResult]:
-    years = {summary.report_id: summary.year for summary in summaries}
-    checks = whole_corpus_checks(summaries)
-    by_report: dict[str, list[CheckResult]] = defaultdict(list)
-    for check in checks:
-        by_report[check.report_id].append(check)
-    for report_id in sorted(by_report):
-        spool.add("checks", years.get(report_id), tidy.checks_columns(by_report[report_id]))
-        entries[report_id].add(by_report[report_id])
-    return checks
+def _spool_corpus_checks(spool: Spool, ledger: Ledger) -> None:
+    """The corpus checks, agency by agency, into the ledger's counts and the checks table (in report-id order)."""
+    ledger.run_corpus_checks(whole_corpus_checks)
+    for year, checks in ledger.corpus_checks():
+        spool.add("checks", year, tidy.checks_columns(checks))
 
 
 def build(
@@ -382,20 +386,22 @@ def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout,
     for name in TABLES:  # the core tables are written even when no file gives them a row
         spool.add(name, None, {})
     found = survey(raw_dir)
-    tasks = [(str(path), path.relative_to(raw_dir).as_posix()) for path in found.documents]
-    entries: dict[str, LogEntry] = {}
-    with _progress(len(tasks), progress) as bar:
-        outcomes = run_files(tasks, jobs, cache_dir, scheduler, dask_address, limits=limits)
-        tally, summaries = _stream(outcomes, spool, entries, bar, found)
-    _spool_corpus_checks(spool, summaries, entries)
-    write_spooled(spool, staging, layout)
-    shutil.rmtree(spool_dir)
-    codebook = codebook_frame()
-    codebook.to_csv(staging / "codebook.csv", index=False, lineterminator="\n")
-    log = entries.values()
-    (staging / LOG_NAME).write_text(_log_text(list(log), found.skipped), encoding="utf-8")
+    tasks = ((str(path), path.relative_to(raw_dir).as_posix()) for path in found.documents)  # made as they run
+    ledger = Ledger(work / "ledger.sqlite")
+    try:
+        with _progress(len(found.documents), progress) as bar:
+            outcomes = run_files(tasks, jobs, cache_dir, scheduler, dask_address, limits=limits)
+            tally = _stream(outcomes, spool, ledger, bar, found)
+        _spool_corpus_checks(spool, ledger)
+        write_spooled(spool, staging, layout)
+        shutil.rmtree(spool_dir)
+        codebook = codebook_frame()
+        codebook.to_csv(staging / "codebook.csv", index=False, lineterminator="\n")
+        totals = ledger.totals()
+        write_log(staging / LOG_NAME, ledger.entries(), found.skipped, totals)
+    finally:
+        ledger.close()
     write_package(staging)  # report_cells, rates, datapackage.json, duckdb.sql from the tables just written
-    totals = [sum(e.counts[i] for e in log) for i in range(3)]
     return BuildSummary(
         documents=tally.documents,
         reports=tally.reports,

@@ -118,21 +118,6 @@ def _check_record(check: CheckResult) -> dict:
     return dict(check.__dict__)
 
 
-def _summary_record(summary: CorpusSummary | None) -> dict | None:
-    if summary is None:
-        return None
-    narrative = {key: dict(figure.__dict__) for key, figure in summary.narrative.items()}
-    return {"report_id": summary.report_id, "agency": summary.agency, "year": summary.year}, summary.cells, narrative
-
-
-def _summary(record) -> CorpusSummary | None:
-    if record is None:
-        return None
-    head, cells, narrative = record
-    figures = {key: NarrativeFigure(**figure) for key, figure in narrative.items()}
-    return CorpusSummary(head["report_id"], head["agency"], head["year"], cells, figures)
-
-
 def _encode(result: Processed) -> bytes:
     document = {
         "format": FORMAT,
@@ -141,7 +126,7 @@ def _encode(result: Processed) -> bytes:
         "kind": result.kind,
         "error": result.error,
         "checks": [_check_record(check) for check in result.checks],
-        "summary": _summary_record(result.summary),
+        "summary": None if result.summary is None else result.summary.record(),
         "tables": {name: _arrow(schema.arrow(name, data)) for name, data in sorted(result.tables.items())},
     }
     return json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
@@ -153,7 +138,7 @@ def _decode(body: bytes) -> Processed | None:
         return None
     checks = [CheckResult(**record) for record in document["checks"]]
     tables = {name: _columns(encoded) for name, encoded in document["tables"].items()}
-    summary = _summary(document["summary"])
+    summary = None if document["summary"] is None else CorpusSummary.from_record(document["summary"])
     result = Processed(
         str(document["report_id"]), str(document["sha256"]), str(document["kind"]), None, checks,
         error=document["error"], tables=tables, summary=summary,

@@ -124,6 +124,11 @@ def _aligned_at(text: str, begin: int, forms: tuple[str, ...]) -> tuple[int, flo
     best = None
     for form in forms:
         allowed = max(1, int(len(form) * _EDITS_PER_CHAR))
+        # Every window below is a prefix of the longest, at most 2 * allowed shorter: a window within ``allowed``
+        # edits puts the longest within 3 * allowed. One comparison rules out all windows of most numerals.
+        longest = text[begin : begin + len(form) + allowed]
+        if Levenshtein.distance(form, longest, score_cutoff=3 * allowed) > 3 * allowed:
+            continue
         for length in range(max(1, len(form) - allowed), len(form) + allowed + 1):
             window = text[begin : begin + length]
             distance = Levenshtein.distance(form, window, score_cutoff=allowed)

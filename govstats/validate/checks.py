@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .. import codebook
 from ..codebook.identities import carry_equations, equations
-from ..model import CheckResult, Report
+from ..model import CheckResult, NarrativeFigure, Report
 from ..transform.values import is_printed_non_count
 
 
@@ -105,6 +105,17 @@ class CorpusSummary:
 
     def value(self, section: str, row: str, column: str):
         return self.cells.get(f"{section}.{row}.{column}")
+
+    def record(self) -> list:
+        """As JSON data (the cache and the build's ledger store it so): head, cells, prose figures."""
+        narrative = {key: dict(figure.__dict__) for key, figure in self.narrative.items()}
+        return [{"report_id": self.report_id, "agency": self.agency, "year": self.year}, self.cells, narrative]
+
+    @classmethod
+    def from_record(cls, record) -> CorpusSummary:
+        head, cells, narrative = record
+        figures = {key: NarrativeFigure(**figure) for key, figure in narrative.items()}
+        return cls(head["report_id"], head["agency"], head["year"], cells, figures)
 
 
 def corpus_summary(report: Report) -> CorpusSummary:
