@@ -2,7 +2,7 @@
 
 Scale: files are parsed in worker processes (``jobs``) or on a Dask cluster, through a content-hash cache, and
 their rows are streamed to per-table spool files on disk and their log entries and corpus summaries to a ledger
-(``ledger``, SQLite), so memory stays flat however large the corpus. The final tables are written from the spool.
+(``ledger``, SQLite), so memory grows little with the corpus. The final tables are written from the spool.
 
 Safety: the new dataset is written into a private folder beside ``out_dir`` and swapped in at the end, under a
 lock, keeping whatever in ``out_dir`` govstats did not write (``outdir``); an interrupted or failed build leaves the
@@ -236,7 +236,9 @@ def write_spooled(spool: Spool, staging: Path, layout: str) -> list[str]:
 # --- the build log ------------------------------------------------------------------------------------------------
 
 
-def write_log(path: Path, entries: Iterable[LogEntry], skipped: list[tuple[str, str]], totals) -> None:
+def write_log(
+    path: Path, entries: Iterable[LogEntry], skipped: list[tuple[str, str]], totals: tuple[int, int, int]
+) -> None:
     """One line per file under raw, in name order: read (OK), failed (ERROR, why) or not read (SKIP, why).
     ``entries`` come in report-id order; the skipped names are merged in."""
     documents = 0

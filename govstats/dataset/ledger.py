@@ -5,7 +5,8 @@ report-id order at the end. Holding every log entry and corpus summary in memory
 memory grow with its corpus (about 4.7 KB per report: 470 MB at 100,000 reports). The ledger keeps them in a
 SQLite file in the build's private work folder instead (the standard library's ``sqlite3``; rows of plain values
 and JSON text, never pickle), runs the corpus checks one agency at a time (both compare only reports of the same
-agency) and gives the log back in order. What the build holds in memory no longer depends on the number of files.
+agency) and gives the log back in order. (Peak memory still grows about 3 KB per report after this: see
+benchmarks/results.md.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from ..model import CheckResult
 from ..validate.checks import CorpusSummary
-from .parallel import LogEntry
+from .parallel import LogEntry, count_slot
 
 _TABLES = """
 CREATE TABLE entries (
@@ -29,8 +30,8 @@ CREATE TABLE summaries (arrival INTEGER PRIMARY KEY, agency TEXT NOT NULL, year 
 CREATE TABLE corpus_checks (arrival INTEGER PRIMARY KEY, report_id TEXT NOT NULL, year INTEGER, result TEXT);
 """
 
-# The column of a log entry that counts a check, by its outcome (as LogEntry.counts orders them).
-_COUNTED_AS = {True: "passed", False: "failed", None: "not_evaluable"}
+# The entries' count columns, in the order of LogEntry.counts (``count_slot`` says which one counts a check).
+_COUNT_COLUMNS = ("passed", "failed", "not_evaluable")
 
 CorpusCheck = Callable[[list[CorpusSummary]], list[CheckResult]]
 
@@ -73,7 +74,7 @@ class Ledger:
             text = json.dumps(dict(result.__dict__), ensure_ascii=False)
             row = (result.report_id, years.get(result.report_id), text)
             self.db.execute("INSERT INTO corpus_checks VALUES (NULL, ?, ?, ?)", row)
-            count = _COUNTED_AS[result.passed]
+            count = _COUNT_COLUMNS[count_slot(result)]
             self.db.execute(f"UPDATE entries SET {count} = {count} + 1 WHERE report_id = ?", (result.report_id,))
 
     def corpus_checks(self) -> Iterator[tuple[int | None, list[CheckResult]]]:

@@ -61,6 +61,11 @@ def result_year(result: Processed) -> int | None:
     return None if year is None or pd.isna(year) else int(year)
 
 
+def count_slot(check: CheckResult) -> int:
+    """Where a log entry counts a check: 0 passed, 1 failed, 2 not evaluable."""
+    return 0 if check.passed is True else 1 if check.passed is False else 2
+
+
 @dataclass
 class LogEntry:
     """What the log says of one document; check counts are completed by the corpus checks at the end."""
@@ -74,7 +79,7 @@ class LogEntry:
 
     def add(self, checks: Iterable[CheckResult]) -> None:
         for check in checks:
-            self.counts[0 if check.passed is True else 1 if check.passed is False else 2] += 1
+            self.counts[count_slot(check)] += 1
 
     def line(self) -> str:
         """One line, whatever the name or the error holds (control characters are escaped)."""
