@@ -26,6 +26,7 @@ import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -367,7 +368,8 @@ def build(
         outdir.recover(out_dir)
         work = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f"{outdir.work_prefix(out_dir)}{os.getpid()}-"))
         try:
-            summary = _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout, progress, limits)
+            with _returning_memory():
+                summary = _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout, progress, limits)
             staging = work / "out"
             outdir.write_manifest(staging)
             outdir.check_ownership(out_dir, set(os.listdir(staging)))
@@ -378,6 +380,19 @@ def build(
                 shutil.rmtree(work, ignore_errors=True)
     summary.out_dir = out_dir
     return summary
+
+
+@contextmanager
+def _returning_memory() -> Iterator[None]:
+    """Arrow allocations from the C library's allocator for the build. pyarrow's default pool (mimalloc here) keeps
+    what a batch freed for reuse, and the peak climbs batch after batch: the derived tables of 12,000 reports peaked
+    at 404 MB with it, 259 MB with the system pool. The caller's pool is restored after."""
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
 
 
 def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout, progress, limits) -> BuildSummary:

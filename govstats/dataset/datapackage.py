@@ -37,7 +37,7 @@ DERIVED_FROM = {
 }
 # Reports whose derived rows are computed and written at once: the long tables are read a batch of reports at a
 # time, so memory does not grow with the corpus (every derived row depends on its own report's rows only).
-DERIVED_BATCH = 5_000
+DERIVED_BATCH = 1_000
 PARTITION_COLUMN = "year"  # ``--layout year`` partitions every table by the year of its report, Hive-style
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's folder for a null partition value (pyarrow, DuckDB, Spark read it)
 DESCRIPTION = (
@@ -113,18 +113,41 @@ def read_tables(directory: Path, columns: dict[str, list[str] | None]) -> dict[s
 
 def read_rows(path: Path, columns: list[str], report_ids: list[str]) -> pd.DataFrame:
     """The rows of some reports of a table's Parquet (one file, or a folder of year partitions), read batch by
-    batch so that only those rows are ever held."""
+    batch so that only those rows are ever held; only the row groups whose report_id range meets that of
+    ``report_ids`` are read (the tables are in report order within a year: a batch of consecutive reports is a
+    few row groups, not the whole table)."""
     path = Path(path)
     wanted = pa.array(report_ids, pa.string())
+    bounds = (min(report_ids), max(report_ids)) if report_ids else None
     pieces = []
     for part in _parquet_files(path):
         handle = pq.ParquetFile(part)
         present = [name for name in columns if name in handle.schema_arrow.names]
         selected = pa.schema([handle.schema_arrow.field(name) for name in present])
-        for batch in handle.iter_batches(columns=present):
+        for batch in handle.iter_batches(columns=present, row_groups=_row_groups_between(handle, bounds)):
             pieces.append(pa.Table.from_batches([batch], selected).filter(pc.is_in(batch["report_id"], wanted)))
         pieces.append(selected.empty_table())  # the columns, even where no batch has a row
     return pa.concat_tables(pieces, promote_options="permissive").to_pandas()
+
+
+def _row_groups_between(handle: pq.ParquetFile, bounds: tuple[str, str] | None) -> list[int]:
+    """The row groups that may hold a report_id in ``bounds`` (inclusive), by the file's own statistics; a group
+    without usable statistics is always read."""
+    if bounds is None:
+        return []
+    column = handle.schema_arrow.get_field_index("report_id")
+    groups = range(handle.metadata.num_row_groups)
+    return [g for g in groups if column < 0 or _may_hold(handle.metadata.row_group(g).column(column), bounds)]
+
+
+def _may_hold(column: pq.ColumnChunkMetaData, bounds: tuple[str, str]) -> bool:
+    statistics = column.statistics
+    if statistics is None or not statistics.has_min_max:
+        return True
+    low, high = statistics.min, statistics.max
+    if not (isinstance(low, str) and isinstance(high, str)):
+        return True
+    return not (high < bounds[0] or low > bounds[1])
 
 
 # --- the descriptor -----------------------------------------------------------------------------------------------

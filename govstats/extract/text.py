@@ -115,10 +115,12 @@ def _converter():
 def is_traditional(text: str) -> bool:
     """Whether a text is written in Traditional characters: OpenCC changes a good share of its Chinese ones."""
     sample = text[:20_000]
+    converted = _converter().convert(sample)
+    if converted == sample:  # nothing changes (every Simplified text): no count needed
+        return False
     chinese = _CJK.findall(sample)
     if len(chinese) < 20:
         return False
-    converted = _converter().convert(sample)
     changed = sum(map(operator.ne, sample, converted)) if len(converted) == len(sample) else 1  # counted in C
     return changed >= _TRADITIONAL_SHARE * len(chinese)
 

@@ -174,12 +174,12 @@ def headings_found(compact_text: str) -> list[str]:
     return [name for name, pattern in SECTION_HEADINGS.items() if pattern.search(compact_text)]
 
 
-def document_type(text: str) -> str | None:
-    """``annual_report``, ``work_plan`` or None (neither).
+def document_type(text: str, flat: str | None = None) -> str | None:
+    """``annual_report``, ``work_plan`` or None (neither); ``flat``: the text's compact form, where the caller has it.
 
     A report is recognised by its table sections, not its title: work plans mention 年度报告 too.
     """
-    flat = compact(text)
+    flat = compact(text) if flat is None else flat
     tables = {"proactive", "requests", "review_litigation"} & set(headings_found(flat))
     if len(tables) >= 2:
         return ANNUAL_REPORT
@@ -188,9 +188,9 @@ def document_type(text: str) -> str | None:
     return None
 
 
-def format_version(text: str) -> str:
+def format_version(text: str, flat: str | None = None) -> str:
     """``2019`` for reports in the 国办公开办函〔2019〕60号 form, else ``2021``: the form whose own section-二
-    headers the text prints more of (a tie, or none, is the current form)."""
-    flat = compact(text)
+    headers the text prints more of (a tie, or none, is the current form). ``flat`` as for :func:`document_type`."""
+    flat = compact(text) if flat is None else flat
     found = {fmt: sum(marker in flat for marker in markers) for fmt, markers in _format_markers().items()}
     return FORMAT_2019 if found[FORMAT_2019] > found[FORMAT_2021] else FORMAT_2021

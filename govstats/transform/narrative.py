@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from ..codebook.prose import withdrawal_cell
 from ..model import NARRATIVE, PROXY, VALUE, Cell, NarrativeFigure, Report, SourceText
@@ -272,17 +272,26 @@ def _figure(prose: _Prose, key: str, unit: str, match: re.Match, sentence: tuple
 def _sentence_figures(prose: _Prose, span: tuple[int, int]) -> Iterator[NarrativeFigure]:
     """Every figure of one sentence, in the order the rules are listed (the caller keeps the first per key)."""
     sentence = prose.text[span[0] : span[1]]
-    present = frozenset(piece for piece in _pieces() if piece in sentence)
-    for rule in _RULES:
-        if _required(rule.pattern) <= present:
-            for match in rule.pattern.finditer(prose.text, *span):
-                yield _figure(prose, rule.key, rule.unit, match, span)
-    yield from _proceeding_figures(prose, span, present)
-    yield from _share_figures(prose, span, present)
+    rules, proceedings, shares = _runnable(frozenset(piece for piece in _pieces() if piece in sentence))
+    for rule in rules:
+        for match in rule.pattern.finditer(prose.text, *span):
+            yield _figure(prose, rule.key, rule.unit, match, span)
+    yield from _proceeding_figures(prose, span, proceedings)
+    yield from _share_figures(prose, span, shares)
 
 
 # A rule is run on a sentence only if the sentence holds every piece of text each of its matches holds (most rules
 # fail that in most sentences): a rule is never skipped where it could match, and far fewer regexes run.
+
+
+@lru_cache(maxsize=4096)  # sentences hold few distinct sets of pieces: each is worked out once
+def _runnable(present: frozenset[str]) -> tuple[tuple[_Rule, ...], tuple[str, ...], tuple[str, ...]]:
+    """The rules, proceedings and share groups that can match in a sentence holding exactly these pieces."""
+    return (
+        tuple(rule for rule in _RULES if _required(rule.pattern) <= present),
+        tuple(name for name, (pattern, _) in _PROCEEDINGS.items() if _required(pattern) <= present),
+        tuple(group for group, pattern in _SHARE_COUNTS.items() if _required(pattern) <= present),
+    )
 
 
 @cache
@@ -320,11 +329,10 @@ def _literal_runs(items) -> list[str]:
     return runs
 
 
-def _proceeding_figures(prose: _Prose, span: tuple[int, int], present: frozenset) -> Iterator[NarrativeFigure]:
+def _proceeding_figures(prose: _Prose, span: tuple[int, int], names: tuple[str, ...]) -> Iterator[NarrativeFigure]:
     text = prose.text
-    for name, (pattern, other_name) in _PROCEEDINGS.items():
-        if not _required(pattern) <= present:
-            continue
+    for name in names:
+        pattern, other_name = _PROCEEDINGS[name]
         for match in pattern.finditer(text, *span):
             yield _figure(prose, f"{name}_cases", "cases", match, span)
             # The clause of this proceeding ends where the other proceeding is named, or with the sentence.
@@ -336,11 +344,9 @@ def _proceeding_figures(prose: _Prose, span: tuple[int, int], present: frozenset
                     yield _figure(prose, f"{name}_{outcome}", "cases", found, span)
 
 
-def _share_figures(prose: _Prose, span: tuple[int, int], present: frozenset) -> Iterator[NarrativeFigure]:
-    for group, pattern in _SHARE_COUNTS.items():
-        if not _required(pattern) <= present:
-            continue
-        for match in pattern.finditer(prose.text, *span):
+def _share_figures(prose: _Prose, span: tuple[int, int], groups: tuple[str, ...]) -> Iterator[NarrativeFigure]:
+    for group in groups:
+        for match in _SHARE_COUNTS[group].finditer(prose.text, *span):
             yield _figure(prose, DISPOSITION + group, "requests", match, span)
             tail = _SHARE_TAIL.match(prose.text, match.end(), span[1])
             if tail:

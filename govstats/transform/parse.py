@@ -64,7 +64,7 @@ class Document:
     @cached_property
     def kind(self) -> str | None:
         """``annual_report``, ``work_plan`` or None (neither): decided once, on the prepared text."""
-        return document_type(self.text)
+        return document_type(self.text, self.compact.text)
 
     @cached_property
     def headings(self) -> dict[str, HeadingMatch]:
@@ -351,7 +351,7 @@ def parse_document(doc: Document) -> Report:
         flavor=source.flavor,
         document=ANNUAL_REPORT,
         text=doc.text,
-        format_version=format_version(doc.text),
+        format_version=format_version(doc.text, doc.compact.text),
         **asdict(meta),
     )
     if "replaced" in source.encoding:
