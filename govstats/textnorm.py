@@ -43,6 +43,9 @@ def _ranges(chars: list[str]) -> str:
     return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in runs)
 
 
+# The marks as a regex character class body, code points in ranges: a class of 202 single characters (some above
+# the BMP) is scanned one by one at every position it is tried.
+NOTE_MARK_CLASS = _ranges(sorted(NOTE_MARKS))
 # A text is first searched in C for anything that may be a mark: the marks of the BMP exactly (a bitmap class), those
 # above it as one range (a class with several ranges there is scanned range by range, 20 times slower).
 _BMP_MARKS = sorted(ch for ch in NOTE_MARKS if ch <= "\uffff")
@@ -71,9 +74,16 @@ _DROPPED_RUN = re.compile(_DROPPED.pattern + "+")
 
 def _without_dropped(text: str) -> str:
     """``text`` without the dropped characters, with those read as others replaced (no normalisation)."""
-    text = _DROPPED.sub("", text)
-    for printed, read in _READ_AS.items():
-        text = text.replace(printed, read)
+    return replace_chars(_DROPPED.sub("", text), _READ_AS)
+
+
+def replace_chars(text: str, mapping: dict[str, str]) -> str:
+    """``str.translate`` for a few single characters, by one C ``replace`` per character present (a translate
+    table is looked up for every character of a mostly-CJK text: several times slower). No replacement may be a
+    character the mapping replaces too."""
+    for printed, read in mapping.items():
+        if printed in text:
+            text = text.replace(printed, read)
     return text
 
 

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from .. import codebook
@@ -119,16 +121,25 @@ def _content_markers(section: str) -> tuple[str, ...]:
     return tuple(compact(marker) for marker in entry.content)
 
 
-def _aligned_at(text: str, begin: int, forms: tuple[str, ...]) -> tuple[int, float] | None:
+def _allowed(form: str) -> int:
+    return max(1, int(len(form) * _EDITS_PER_CHAR))
+
+
+def _near(text: str, begins: list[int], form: str) -> np.ndarray:
+    """For each begin, whether ``form`` may align there: a window within ``allowed`` edits is a prefix of the
+    longest window, at most 2 * allowed shorter, so the longest is then within 3 * allowed. All begins are
+    compared in one call (rapidfuzz's cdist, in C): most numerals are ruled out without a Python loop."""
+    allowed = _allowed(form)
+    longest = [text[begin : begin + len(form) + allowed] for begin in begins]
+    distances = process.cdist([form], longest, scorer=Levenshtein.distance, score_cutoff=3 * allowed)[0]
+    return distances <= 3 * allowed
+
+
+def _aligned_at(text: str, begin: int, forms: list[str]) -> tuple[int, float] | None:
     """End and confidence of the best prefix alignment of a heading form at ``begin`` (None when too far)."""
     best = None
     for form in forms:
-        allowed = max(1, int(len(form) * _EDITS_PER_CHAR))
-        # Every window below is a prefix of the longest, at most 2 * allowed shorter: a window within ``allowed``
-        # edits puts the longest within 3 * allowed. One comparison rules out all windows of most numerals.
-        longest = text[begin : begin + len(form) + allowed]
-        if Levenshtein.distance(form, longest, score_cutoff=3 * allowed) > 3 * allowed:
-            continue
+        allowed = _allowed(form)
         for length in range(max(1, len(form) - allowed), len(form) + allowed + 1):
             window = text[begin : begin + length]
             distance = Levenshtein.distance(form, window, score_cutoff=allowed)
@@ -141,15 +152,22 @@ def _aligned_at(text: str, begin: int, forms: tuple[str, ...]) -> tuple[int, flo
 
 
 @lru_cache(maxsize=16)
-def _aligned_headings(text: str) -> tuple[HeadingMatch, ...]:
-    """Every numbered heading of the text that aligns to a section of the form, in printed order."""
+def _aligned_headings(text: str, start: int) -> tuple[HeadingMatch, ...]:
+    """Every numbered heading of the text from ``start`` on that aligns to a section of the form, in printed order
+    (the numerals are those of the whole text: where the search starts does not change how they are cut)."""
+    numerals = [numeral for numeral in _NUMBERED.finditer(text) if numeral.start() >= start]
+    if not numerals:
+        return ()
+    begins = [numeral.end() for numeral in numerals]
+    sections = [(section.code, _forms(section.code)) for section in codebook.sections()]
+    near = {form: _near(text, begins, form) for _, forms in sections for form in forms}
     found = []
-    for numeral in _NUMBERED.finditer(text):
-        best = None
-        for section in codebook.sections():
-            aligned = _aligned_at(text, numeral.end(), _forms(section.code))
+    for index in np.flatnonzero(np.any(np.stack(list(near.values())), axis=0)).tolist():
+        numeral, best = numerals[index], None
+        for code, forms in sections:
+            aligned = _aligned_at(text, numeral.end(), [form for form in forms if near[form][index]])
             if aligned and (best is None or aligned[1] > best.confidence):
-                best = HeadingMatch(section.code, numeral.start(), aligned[0], aligned[1], "aligned")
+                best = HeadingMatch(code, numeral.start(), aligned[0], aligned[1], "aligned")
         if best is not None and best.confidence >= ALIGNED_CONFIDENCE_FLOOR:
             found.append(best)
     return tuple(found)
@@ -160,7 +178,7 @@ def find_heading(text: str, section: str, pos: int = 0) -> HeadingMatch | None:
     exact = _EXACT[section].search(text, pos)
     if exact is not None:
         return HeadingMatch(section, exact.start(), exact.end(), 1.0, "exact")
-    aligned = next((m for m in _aligned_headings(text) if m.section == section and m.start() >= pos), None)
+    aligned = next((m for m in _aligned_headings(text, pos) if m.section == section), None)
     if aligned is not None:
         return aligned
     for marker in _content_markers(section):

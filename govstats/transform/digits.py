@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import cache, lru_cache
 
 from ..model import Token
-from ..textnorm import NOTE_MARKS, Compact
+from ..textnorm import NOTE_MARK_CLASS, Compact
 from .detect import SECTION_HEADINGS
 from .values import SIGNS
 
@@ -36,7 +36,7 @@ _ORDINAL_AFTER = re.compile(r"[.、．](?=[^\d\s.])")
 
 
 # A footnote mark (①, ²) ends the number it follows: in a run it is a compulsory cut, never a digit.
-_MARKS_AS_CUTS = str.maketrans(dict.fromkeys(NOTE_MARKS, " "))
+_NOTE_MARK = re.compile(f"[{NOTE_MARK_CLASS}]")  # each mark is a cut (a space), as the reader of a run sees it
 
 
 def normalise_run(text: str) -> str:
@@ -65,7 +65,7 @@ def data_runs(text: str) -> list[tuple[str, int]]:
     A run followed by ``.`` or ``、`` and a label character ends with the next row's ordinal
     (``9110001938.属于…``): that digit is dropped; a run that was only an ordinal disappears.
     """
-    text = normalise_run(text).translate(_MARKS_AS_CUTS)
+    text = _NOTE_MARK.sub(" ", normalise_run(text))
     runs = []
     for match in _DATA_RUN.finditer(text):
         run = match.group(0)
@@ -138,7 +138,7 @@ def _end_of(text: str, run: str, start: int) -> int:
 def _pieces_text(run: str | Sequence[str]) -> str:
     """A run (or its printed pieces) as one string whose single spaces are compulsory cuts."""
     pieces = [run] if isinstance(run, str) else list(run)
-    return " ".join(p for piece in pieces for p in normalise_run(piece).translate(_MARKS_AS_CUTS).split())
+    return " ".join(p for piece in pieces for p in _NOTE_MARK.sub(" ", normalise_run(piece)).split())
 
 
 def _number(text: str, decimal: bool) -> int | float | None:

@@ -20,7 +20,7 @@ from functools import cache, lru_cache
 
 from ..codebook.prose import withdrawal_cell
 from ..model import NARRATIVE, PROXY, VALUE, Cell, NarrativeFigure, Report, SourceText
-from ..textnorm import PAGE_FOOTER
+from ..textnorm import PAGE_FOOTER, replace_chars
 
 PERCENTAGE = "percentage."
 DISPOSITION = "disposition."
@@ -56,7 +56,7 @@ KEY_ORDER = (*JSON_KEYS, *EXTRA_KEYS, *(f"{PERCENTAGE}{group}_share" for group i
 # The prose as one searchable string
 
 # Full-width forms are mapped one character to one, so offsets in the normalised text are offsets in the original.
-FULLWIDTH_TO_ASCII = str.maketrans("０１２３４５６７８９％（），；：！？", "0123456789%(),;:!?")
+FULLWIDTH_TO_ASCII = dict(zip("０１２３４５６７８９％（），；：！？", "0123456789%(),;:!?", strict=True))
 _HEADING = re.compile(r"[(（][一二三四五六七八九十]{1,3}[)）]|(?<![\d.])[一二三四五六七八九十]{1,3}、")
 _SENTENCE_END = re.compile(r"[。;!?]")
 # A heading on a line of its own ends there, though it has no full stop.
@@ -109,7 +109,7 @@ def _prose(source: SourceText) -> _Prose:
         if _HEADING_LINE.match(text):
             headings.append(length)
     original = "".join(pieces)
-    return _Prose(original, original.translate(FULLWIDTH_TO_ASCII), tuple(starts), tuple(wheres), tuple(headings))
+    return _Prose(original, replace_chars(original, FULLWIDTH_TO_ASCII), tuple(starts), tuple(wheres), tuple(headings))
 
 
 # ---------------------------------------------------------------------------------------------------------------

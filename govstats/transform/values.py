@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..model import DASH, SLASH, UNREADABLE, VALUE, Cell, Token
-from ..textnorm import NOTE_MARKS
+from ..textnorm import NOTE_MARK_CLASS
 
 # Footnote marks (①, ²): a note on the number they follow, never a digit of it (textnorm keeps them as printed).
-_MARKS = re.escape("".join(sorted(NOTE_MARKS)))
+_MARKS = NOTE_MARK_CLASS
 # Signs a printed number may carry: ASCII hyphen-minus, U+2212 minus, full-width minus, and the word 减 (decrease)
 # that format 2019's 本年增/减 column prints instead of a minus. "88-720" is 88 then -720; "16减12" is 16 then -12.
 SIGNS = "-−－减"

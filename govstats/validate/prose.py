@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from ..codebook.prose import PART_OF, RESTATES, SHARE, ProseFigure, prose_figures, withdrawal_cell
 from ..model import CheckResult, NarrativeFigure, Report
+from ..textnorm import replace_chars
 from ..transform.narrative import FULLWIDTH_TO_ASCII, PERCENTAGE, figures_of
 from ..transform.recover import NARRATIVE_TOTAL, PROSE
 
@@ -79,7 +80,7 @@ def _withdrawn_bound(report: Report, figure: NarrativeFigure) -> CheckResult:
 
 def _decimals(printed: str) -> int:
     """Decimals of the last number printed ("较2023年上升23.03%" -> 2): the precision to recompute at."""
-    numbers = re.findall(r"\d+(?:\.(\d+))?", printed.translate(FULLWIDTH_TO_ASCII))
+    numbers = re.findall(r"\d+(?:\.(\d+))?", replace_chars(printed, FULLWIDTH_TO_ASCII))
     return len(numbers[-1]) if numbers else 0
 
 
