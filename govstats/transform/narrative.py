@@ -323,6 +323,9 @@ def _literal_runs(items) -> list[str]:
         runs.append("")
         if op is re._constants.SUBPATTERN and not argument[1] & re.IGNORECASE:
             runs += _literal_runs(argument[-1])
+        elif op is re._constants.BRANCH:  # the characters every alternative requires (处理费|收费: 费)
+            required = [set("".join(_literal_runs(branch))) for branch in argument[1]]
+            runs += sorted(set.intersection(*required)) if required else []
         elif op in (re._constants.MAX_REPEAT, re._constants.MIN_REPEAT) and argument[0] >= 1:
             runs += _literal_runs(argument[2])
         runs.append("")
