@@ -123,6 +123,7 @@ def table_names() -> tuple[str, ...]:
     return tuple(dict.fromkeys(field.table for field in _fields()))
 
 
+@cache  # asked for every file's rows: the schema is read once
 def fields(table: str) -> tuple[Field, ...]:
     found = tuple(field for field in _fields() if field.table == table)
     if not found:
