@@ -53,6 +53,21 @@ _ASTRAL_MARKS = sorted(ch for ch in NOTE_MARKS if ch > "\uffff")
 _MAYBE_NOTE_MARK = re.compile(f"[{_ranges(_BMP_MARKS)}{re.escape(_ASTRAL_MARKS[0])}-{re.escape(_ASTRAL_MARKS[-1])}]")
 
 
+# What NFKC makes of the full-width forms of ASCII (！ … ～), the ideographic space and the no-break space: one ASCII
+# character each (their compatibility decompositions).
+_WIDE = {chr(point): chr(point - 0xFEE0) for point in range(0xFF01, 0xFF5F)} | {"\u3000": " ", "\u00a0": " "}
+_WIDE_CHAR = re.compile("[\uff01-\uff5e\u3000\u00a0]")
+
+
+def _nfkc(text: str) -> str:
+    """NFKC, several times faster on report text: the full-width forms most lines print are replaced by what NFKC
+    makes of them (the same decomposition, so the same NFKC), and NFKC itself runs only on what is then still not
+    normalised (a CJK line rarely is)."""
+    for wide in set(_WIDE_CHAR.findall(text)):
+        text = text.replace(wide, _WIDE[wide])
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
 def normalize_line(text: str) -> str:
     """NFKC (full-width digits and brackets to ASCII) and non-breaking spaces to spaces; nothing else changes.
 
@@ -60,7 +75,7 @@ def normalize_line(text: str) -> str:
     fuse ``18364²`` into 183642).
     """
     if _MAYBE_NOTE_MARK.search(text) is None or NOTE_MARKS.isdisjoint(text):
-        folded = unicodedata.normalize("NFKC", text)
+        folded = _nfkc(text)
     else:
         folded = "".join(ch if ch in NOTE_MARKS else unicodedata.normalize("NFKC", ch) for ch in text)
     return folded.replace("\u00a0", " ").replace("\u3000", " ")

@@ -80,11 +80,13 @@ def _select(table: str, format_version: str | None = None) -> tuple[Entry, ...]:
     return tuple(sorted(chosen, key=lambda e: e.order))
 
 
+@cache
 def applicants() -> tuple[str, ...]:
     """Applicant columns of section 三, in printed order, ending with ``total``."""
     return tuple(e.code for e in _select("applicant"))
 
 
+@cache
 def request_rows(format_version: str = FORMAT_2021, *, one_row_other: bool | None = None) -> tuple[Entry, ...]:
     """Rows of section 三 in printed order.
 
@@ -98,6 +100,7 @@ def request_rows(format_version: str = FORMAT_2021, *, one_row_other: bool | Non
     return tuple(e for e in rows if e.format in ("all", wanted))
 
 
+@cache
 def disposition_rows(format_version: str = FORMAT_2021, *, one_row_other: bool | None = None) -> tuple[Entry, ...]:
     """The rows that sum to total_processed (identity 3)."""
     return tuple(e for e in request_rows(format_version, one_row_other=one_row_other) if e.group)

@@ -20,16 +20,22 @@ def _sum(values: Iterable[float | None]) -> float | None:
     return None if any(v is None for v in values) else sum(values)
 
 
-def _missing(report: Report, section: str, cells: Iterable[tuple[str, str]]) -> list[str]:
-    return [f"{row}.{column}" for row, column in cells if report.value(section, row, column) is None]
+def _numbers(report: Report, section: str) -> dict[tuple[str, str], float | None]:
+    """Every cell of a section as (row, column) → its number (None when it is not one): looked up once per cell,
+    not once per equation it stands in."""
+    return {
+        (row, column): report.value(section, row, column)
+        for row, columns in getattr(report, section).items()
+        for column in columns
+    }
 
 
-def _result(report: Report, check: str, where: str, parts, whole, section: str) -> CheckResult:
+def _result(report: Report, check: str, where: str, parts, whole, numbers: dict) -> CheckResult:
     """Compare the sum of ``parts`` with the printed ``whole`` (both lists of (row, column))."""
-    expected = _sum(report.value(section, r, c) for r, c in parts)
-    found = _sum(report.value(section, r, c) for r, c in whole)
+    expected = _sum(numbers.get(cell) for cell in parts)
+    found = _sum(numbers.get(cell) for cell in whole)
     if expected is None or found is None:
-        missing = _missing(report, section, [*parts, *whole])
+        missing = [f"{row}.{column}" for row, column in [*parts, *whole] if numbers.get((row, column)) is None]
         return CheckResult(
             report.report_id, check, where, expected, found, None, "not evaluable: " + ", ".join(missing)
         )
@@ -39,8 +45,9 @@ def _result(report: Report, check: str, where: str, parts, whole, section: str) 
 def _equation_checks(report: Report, section: str) -> list[CheckResult]:
     """One check row per equation of the section (codebook/identities.csv), for this report's form."""
     form = report.format_version or codebook.FORMAT_2021
+    numbers = _numbers(report, section)
     return [
-        _result(report, e.identity, e.where, list(e.left), list(e.right), section)
+        _result(report, e.identity, e.where, list(e.left), list(e.right), numbers)
         for e in equations(section, form, one_row_other=report.one_row_other)
     ]
 
