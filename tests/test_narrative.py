@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import CLEAN_SEEDS, GARBLED_SEED, REAL, WORK_PLAN_SEED, expected, needs_expected, needs_real, seed_path
 
@@ -9,6 +11,7 @@ from govstats.dataset.contract import narrative_json
 from govstats.dataset.tidy import narrative_frame
 from govstats.extract.text import read_text
 from govstats.model import NARRATIVE, PROXY, Cell, Line, Report, SourceText
+from govstats.transform import narrative
 from govstats.transform.narrative import extract_narrative, narrative_review_cells, narrative_totals, withdrawals
 from govstats.transform.parse import parse_source
 from govstats.transform.recover import recover_report
@@ -462,3 +465,21 @@ def test_parsed_shanghai_2023_review_figures_come_from_prose_as_its_table_is_unr
     cells = narrative_review_cells(report)
     assert (cells["reconsideration"]["total"].value, cells["litigation"]["corrected"].value) == (1202, 32)
     assert {cell.method for outcomes in cells.values() for cell in outcomes.values()} == {NARRATIVE}
+
+
+def test_a_rule_needs_the_characters_every_alternative_of_an_alternation_holds():
+    # 处理费 | 收费: no common run, but every match holds 费, so a sentence without 费 never runs the rule.
+    assert narrative._required(re.compile(r"(?:信息处理费|依申请公开收费)\d+元")) == frozenset({"费", "元"})
+
+
+@pytest.mark.parametrize("seed", [*CLEAN_SEEDS, GARBLED_SEED])
+def test_every_piece_a_rule_needs_is_in_every_match_of_it(seed):
+    # The soundness of skipping rules: a skipped rule could not have matched.
+    text = read_text(seed_path(seed)).text
+    patterns = [rule.pattern for rule in narrative._RULES] + [p for p, _ in narrative._PROCEEDINGS.values()]
+    matched = 0
+    for pattern in patterns + list(narrative._SHARE_COUNTS.values()):
+        for match in pattern.finditer(text.translate(str.maketrans(narrative.FULLWIDTH_TO_ASCII))):
+            assert all(piece in match.group(0) for piece in narrative._required(pattern)), pattern.pattern
+            matched += 1
+    assert matched >= 5  # each seed states several figures in prose

@@ -95,6 +95,34 @@ def test_the_derived_tables_computed_a_few_reports_at_a_time_hold_the_same_rows(
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / f"{name}.parquet"), expected)
 
 
+def test_a_batch_of_reports_reads_only_the_row_groups_that_can_hold_them_and_loses_no_row(tmp_path):
+    ids = [f"r{number:03d}" for number in range(40)]
+    for order in (ids, ids[::2] + ids[1::2]):  # in report order (the build's), and out of it
+        report_ids = [report for report in order for _ in range(3)]
+        path = tmp_path / "rows.parquet"
+        pq.write_table(pyarrow.table({"report_id": report_ids, "value": range(120)}), path, row_group_size=7)
+        batch = ids[10:20]
+        read = datapackage.read_rows(path, ["report_id", "value"], batch)
+        assert read["value"].tolist() == [value for value, report in enumerate(report_ids) if report in batch]
+    pq.write_table(pyarrow.table({"report_id": [report for report in ids for _ in range(3)]}), path, row_group_size=7)
+    groups = datapackage._row_groups_between(pq.ParquetFile(path), (batch[0], batch[-1]))
+    assert groups == [4, 5, 6, 7, 8]  # of 18: rows 30-59 (ten reports of three rows) in groups of seven rows
+
+
+def test_the_build_allocates_from_the_system_pool_and_gives_the_callers_pool_back(corpus, tmp_path, monkeypatch):
+    seen = []
+    building = build_module._build_into
+
+    def spy(*arguments):
+        seen.append(pyarrow.default_memory_pool().backend_name)
+        return building(*arguments)
+
+    monkeypatch.setattr(build_module, "_build_into", spy)
+    before = pyarrow.default_memory_pool().backend_name
+    build(corpus, tmp_path / "out")
+    assert seen == ["system"] and pyarrow.default_memory_pool().backend_name == before
+
+
 def test_rows_are_ordered_by_year_and_every_year_is_its_own_row_group(serial):
     out, _ = serial
     reports = pd.read_parquet(out / "reports.parquet")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 from govstats import codebook
 from govstats.dataset import schema
 from govstats.dataset.pipeline import process_file
 from govstats.model import BLANK, DASH, RECOVERED, UNREADABLE, VALUE, Cell, Report, Token
-from govstats.textnorm import normalize_line
+from govstats.textnorm import NOTE_MARK_CLASS, NOTE_MARKS, normalize_line, replace_chars
 from govstats.transform import recover
 from govstats.transform.subset import degraded_requests
 from govstats.transform.values import cell_of, read_tokens
@@ -25,6 +27,28 @@ def test_normalize_line_keeps_footnote_marks_and_superscripts_apart_from_digits(
     assert normalize_line("43164①") == "43164①"
     assert normalize_line("18364²") == "18364²"
     assert normalize_line("１２３（注）\u3000") == "123(注) "  # full-width digits and brackets still fold
+
+
+def test_normalize_line_is_nfkc_for_every_character_alone_and_after_a_full_width_letter():
+    # The fast path replaces full-width forms first and runs NFKC only where something is left: it must give what
+    # NFKC gives, for every code point, and where a combining mark follows a replaced form (Ａ + ́ → Á).
+    for point in range(0x110000):
+        if 0xD800 <= point < 0xE000 or chr(point) in NOTE_MARKS:
+            continue
+        char = chr(point)
+        for text in (char, f"Ａ{char}", f"{char}，１"):
+            assert normalize_line(text) == unicodedata.normalize("NFKC", text), hex(point)
+
+
+def test_the_note_mark_character_class_is_exactly_the_note_marks():
+    marks = re.compile(f"[{NOTE_MARK_CLASS}]")
+    assert {chr(p) for p in range(0x110000) if not 0xD800 <= p < 0xE000 and marks.fullmatch(chr(p))} == NOTE_MARKS
+
+
+def test_replace_chars_is_translate_for_single_characters():
+    mapping = {"（": "(", "）": ")", "，": ","}
+    text = "不予公开（其中：国家秘密），共3件"
+    assert replace_chars(text, mapping) == text.translate(str.maketrans(mapping))
 
 
 def test_a_footnote_mark_is_the_note_of_the_number_it_follows():
