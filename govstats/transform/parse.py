@@ -166,6 +166,8 @@ def _interrupted(text: str) -> bool:
 
     Ordinals (1.属于…) are label text, not values: only digits that read as values count.
     """
+    if _LABEL_TEXT.search(text) is None:  # most rows print numbers only (blanking brackets adds no CJK run)
+        return False
     text = _BRACKETED.sub(" ", text)
     digits = [m.start() for m in VALUE_TOKEN.finditer(text) if m.group("number")]
     return bool(digits) and _LABEL_TEXT.search(text, digits[0], digits[-1]) is not None

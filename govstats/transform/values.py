@@ -62,9 +62,9 @@ def read_tokens(text: str, start: int, end: int, where: Callable[[int], str]) ->
             continue
         if kind == "ordinal":
             continue
-        mark = match.group("mark") if kind == "number" else None
-        text_of = match.group("number") if kind == "number" else match.group(0)
-        found.append(Located(text_of, where(match.start()), mark or None, match.start(), match.end()))
+        begin = match.start()
+        text_of, mark = match.group("number", "mark") if kind == "number" else (match.group(), None)
+        found.append(Located(text_of, where(begin), mark or None, begin, match.end()))
     return found
 
 
