@@ -74,11 +74,7 @@ def discover(raw_dir: Path) -> list[Path]:
     """Every document under the raw folder, in report_id order (see :func:`~govstats.dataset.survey.survey`)."""
     found = survey(Path(raw_dir))
     documentation = found.documentation
-    return [path for path in found.documents if printable_id(_relative(path, raw_dir)) not in documentation]
-
-
-def _relative(path: Path, raw_dir: Path) -> str:
-    return path.relative_to(raw_dir).as_posix()
+    return [Path(raw_dir) / relative for relative in found.documents if printable_id(relative) not in documentation]
 
 
 def whole_corpus_checks(summaries: list) -> list[CheckResult]:
@@ -403,7 +399,7 @@ def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout,
     for name in TABLES:  # the core tables are written even when no file gives them a row
         spool.add(name, None, {})
     found = survey(raw_dir)
-    tasks = ((str(path), path.relative_to(raw_dir).as_posix()) for path in found.documents)  # made as they run
+    tasks = ((str(raw_dir / relative), relative) for relative in found.documents)  # made as they run
     ledger = Ledger(work / "ledger.sqlite")
     try:
         with _progress(len(found.documents), progress) as bar:
