@@ -76,15 +76,9 @@ def data_runs(text: str) -> list[tuple[str, int]]:
     return runs
 
 
-@lru_cache(maxsize=4)
-def _compact(text: str) -> Compact:
-    # Recovery looks up sections 三 and 四 in the same report text: its compact form is made once.
-    return Compact.of(text)
-
-
 def section_text(text: str, name: str, following: Sequence[str]) -> tuple[int, int] | None:
     """Original [start, end) of a section's body in ``text`` (after its heading, before the next heading)."""
-    flat = _compact(text)
+    flat = Compact.of(text)  # the parser's, and the same for sections 三 and 四
     heading = SECTION_HEADINGS[name].search(flat.text)
     if heading is None:
         return None
@@ -137,8 +131,16 @@ def _end_of(text: str, run: str, start: int) -> int:
 
 def _pieces_text(run: str | Sequence[str]) -> str:
     """A run (or its printed pieces) as one string whose single spaces are compulsory cuts."""
-    pieces = [run] if isinstance(run, str) else list(run)
-    return " ".join(p for piece in pieces for p in _NOTE_MARK.sub(" ", normalise_run(piece)).split())
+    if isinstance(run, str):
+        return _piece_text(run)
+    return " ".join(text for text in map(_piece_text, run) if text)
+
+
+# The same few runs ("0000000") are cut again by every step of the recovery and in every report: each printed
+# piece is normalised once (bounded, so memory stays flat).
+@lru_cache(maxsize=4096)
+def _piece_text(piece: str) -> str:
+    return " ".join(_NOTE_MARK.sub(" ", normalise_run(piece)).split())
 
 
 def _number(text: str, decimal: bool) -> int | float | None:
@@ -207,6 +209,12 @@ def _split_values(text: str, parts: int) -> list[set]:
                     backward[part].add(start)
                     values[part].add(value)
     return values
+
+
+@lru_cache(maxsize=2048)
+def split_value_sets(text: str, parts: int) -> tuple[frozenset, ...]:
+    """:func:`_split_values` as frozensets, computed once per run (the same runs recur in every report)."""
+    return tuple(map(frozenset, _split_values(text, parts)))
 
 
 def _numbers_from(text: str, start: int) -> list[tuple[int, int]]:

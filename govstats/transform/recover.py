@@ -152,15 +152,14 @@ def _recover_requests(report: Report, narrative_totals, previous_carried_forward
         cells = report.requests.setdefault(row, {})
         report.unread_rows[("requests", row)] = ts
         report.recovery_notes[("requests", row)] = _row_note(ts, exact, solution, row)
+        raw, location = _raw(ts), _location(ts)
         for column in columns:
             key = (row, column)
             if key not in solution.values:
                 if cells.get(column) is None or cells[column].status == MISSING:
-                    cells[column] = Cell(None, UNREADABLE, _raw(ts), ts[0].location if ts else "")
+                    cells[column] = Cell(None, UNREADABLE, raw, location)
                 continue
-            wrote = _write(
-                cells, column, solution.values[key], solution.identities.get(key, ()), _raw(ts), _location(ts)
-            )
+            wrote = _write(cells, column, solution.values[key], solution.identities.get(key, ()), raw, location)
             recovered += wrote
             ambiguous += cells[column].status == AMBIGUOUS
     checks = _summary(report, "recovery_requests", "requests", solution, recovered, ambiguous, "identities 1-3")
