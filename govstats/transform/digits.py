@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
+from math import comb
 
 from ..model import Token
 from ..textnorm import NOTE_MARK_CLASS, Compact
@@ -22,6 +23,7 @@ from .values import SIGNS
 # ---------------------------------------------------------------------------------------------------------------
 
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
+_OCR_LETTERS = "OoIl"
 # A run of digits and look-alike letters, possibly in space-separated pieces (a table row's cells).
 _OCR_RUN = re.compile(r"[0-9OoIl]+(?:[ \t]+[0-9OoIl]+)*")
 # OCR'd label characters seen in garbled copies; labels only, never digits.
@@ -49,6 +51,8 @@ def normalise_run(text: str) -> str:
         run = match.group(0)
         return run.translate(_OCR_DIGITS) if any(ch.isdigit() for ch in run) else run
 
+    if not any(letter in text for letter in _OCR_LETTERS):  # most texts: nothing to read as a digit
+        return text
     return _OCR_RUN.sub(fix, text)
 
 
@@ -165,8 +169,26 @@ def splits(run: str | Sequence[str], parts: int, *, decimals: bool | Sequence[bo
     cut. ``decimals`` allows a decimal point, for all parts or per part.
     """
     text = _pieces_text(run)
-    flags = [decimals] * parts if isinstance(decimals, bool) else list(decimals)
+    flags = (decimals,) * parts if isinstance(decimals, bool) else tuple(decimals)
+    if not text:
+        return []
+    few = _split_bound(text, parts) <= MAX_CACHED_SPLITS
+    return list(_few_splits(text, parts, flags) if few else _all_splits(text, parts, flags))
 
+
+# Runs with at most this many splits keep them for the next rows and files (most rows are "0000000": one split);
+# a long run's splits are listed afresh, so the cache stays small.
+MAX_CACHED_SPLITS = 64
+
+
+def _split_bound(text: str, parts: int) -> int:
+    """At most how many splits a run has: the cuts inside its pieces (a space is a cut already) chosen freely."""
+    pieces = text.count(" ") + 1
+    inside = len(text) - (pieces - 1) - pieces  # the places between two characters of one piece
+    return comb(inside, parts - pieces) if parts >= pieces else 0
+
+
+def _all_splits(text: str, parts: int, flags: tuple[bool, ...]) -> tuple[tuple, ...]:
     @cache
     def cut(pos: int, part: int) -> tuple[tuple, ...]:
         if part == parts:
@@ -182,7 +204,10 @@ def splits(run: str | Sequence[str], parts: int, *, decimals: bool | Sequence[bo
             found.extend((value, *rest) for rest in cut(following, part + 1))
         return tuple(found)
 
-    return list(cut(0, 0)) if text else []
+    return cut(0, 0)
+
+
+_few_splits = lru_cache(maxsize=512)(_all_splits)
 
 
 def split_candidates(run: str | Sequence[str], parts: int, *, decimals: bool | Sequence[bool] = False) -> list[tuple]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import cache
 
 from .. import codebook
 from ..codebook.prose import prose_figures
@@ -151,7 +152,7 @@ def _recover_requests(report: Report, narrative_totals, previous_carried_forward
     for row, ts in tokens.items():
         cells = report.requests.setdefault(row, {})
         report.unread_rows[("requests", row)] = ts
-        report.recovery_notes[("requests", row)] = _row_note(ts, exact, solution, row)
+        report.recovery_notes[("requests", row)] = _row_note(ts, exact, solution, row, len(columns))
         raw, location = _raw(ts), _location(ts)
         for column in columns:
             key = (row, column)
@@ -166,11 +167,12 @@ def _recover_requests(report: Report, narrative_totals, previous_carried_forward
     return checks + broken_checks(report, "recovery_requests", "requests", solution, columns)
 
 
-def _row_note(tokens: Sequence[Token], exact: Solution, solution: Solution, row: str) -> str:
-    """What the search weighed for one row, for ``govstats parse --explain``."""
+def _row_note(tokens: Sequence[Token], exact: Solution, solution: Solution, row: str, parts: int = 0) -> str:
+    """What the search weighed for one row (``parts`` cells; row "all" is section 四), for ``govstats parse
+    --explain``."""
     run = _raw(tokens)
     if not solution.degraded:
-        alone = sum_readings([t.text for t in tokens], len(codebook.applicants())) if row != "all" else []
+        alone = sum_readings([t.text for t in tokens], parts) if row != "all" else []
         shown = "; ".join(",".join(map(str, r)) for r in alone[:4]) + (" …" if len(alone) > 4 else "")
         weighed = f"{len(alone)} split(s) satisfy its row sum ({shown}); " if row != "all" else ""
         what = "identities 1-3 together leave" if row != "all" else "identity 4 leaves"
@@ -254,12 +256,23 @@ def _recover_proactive(report: Report, narrative_totals: Mapping | None = None) 
 def _stated(item: str, narrative_totals: Mapping | None) -> dict[str, tuple[str, int]]:
     """Measure -> (prose figure, value) for the prose figures that restate one cell of this section-二 item."""
     stated = {}
-    for key, figure in prose_figures().items():
+    for key, (cell_item, measure) in _proactive_figures():
         value = (narrative_totals or {}).get(key)
-        cells = figure.table_cells() if figure.section == "proactive" and value is not None else ()
-        if len(cells) == 1 and cells[0][0] == item:
-            stated[cells[0][1]] = (key, value)
+        if value is not None and cell_item == item:
+            stated[measure] = (key, value)
     return stated
+
+
+@cache
+def _proactive_figures() -> tuple[tuple[str, tuple[str, str]], ...]:
+    """(key, its one cell) of each prose figure restating a single section-二 cell, in the codebook's order: the
+    same for every item of every report, so read once."""
+    found = []
+    for key, figure in prose_figures().items():
+        cells = figure.table_cells() if figure.section == "proactive" else ()
+        if len(cells) == 1:
+            found.append((key, cells[0]))
+    return tuple(found)
 
 
 def _recover_item(

@@ -190,10 +190,12 @@ def minimum_broken_sets(
     flags = width - len(equations)
     cost = np.zeros(width)
     cost[flags:] = 1
-    constraints = [LinearConstraint(matrix, lower, upper)]
     found: list[tuple[EquationId, ...]] = []
     best = None
     while len(found) < MAX_BROKEN_SETS:
+        # One constraint block, its rows in the order they were added: the program HiGHS receives is the same as
+        # from a list of blocks, without scipy converting and stacking every block again on each call.
+        constraints = LinearConstraint(matrix, lower, upper)
         result = milp(cost, integrality=np.ones(width), bounds=Bounds(0, 1), constraints=constraints)
         if result.status != 0 or result.x is None:
             return (best if best is not None else -1), found, True
@@ -203,7 +205,7 @@ def minimum_broken_sets(
             best = len(broken)
             ceiling = np.zeros(width)
             ceiling[flags:] = 1
-            constraints.append(LinearConstraint(ceiling, 0, best))
+            matrix, lower, upper = _with_row(matrix, lower, upper, ceiling, 0, best)
         if len(broken) > best:  # the program's tolerance let a worse reading through: nothing more at the optimum
             return best, found, True
         if broken not in found:
@@ -212,10 +214,15 @@ def minimum_broken_sets(
         for index, equation in enumerate(equations):
             if equation.key in broken:
                 cut[flags + index] = 1
-        constraints.append(LinearConstraint(cut, -np.inf, max(len(broken) - 1, 0)))
+        matrix, lower, upper = _with_row(matrix, lower, upper, cut, -np.inf, max(len(broken) - 1, 0))
         if not broken:
             return 0, found, True
     return best if best is not None else -1, found, False
+
+
+def _with_row(matrix: np.ndarray, lower: np.ndarray, upper: np.ndarray, line: np.ndarray, low: float, high: float):
+    """The program's constraints with one more row ``low <= line·x <= high``."""
+    return np.vstack([matrix, line]), np.append(lower, low), np.append(upper, high)
 
 
 def row_sum_key(row: str) -> EquationId:
