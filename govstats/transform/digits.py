@@ -328,7 +328,13 @@ def _parts_summing_to(text: str, count: int, total: int) -> list[tuple[int, ...]
 def grouped_readings(run: str | Sequence[str], groups: int, size: int) -> list[tuple[int, ...]]:
     """Splits into ``groups`` consecutive groups of ``size`` integers, each ending with the sum of the rest."""
     text = _pieces_text(run)
+    if not text:
+        return []
+    few = _split_bound(text, groups * size) <= MAX_CACHED_SPLITS  # each reading is a split of the whole run
+    return list(_few_grouped(text, groups, size) if few else _all_grouped(text, groups, size))
 
+
+def _all_grouped(text: str, groups: int, size: int) -> tuple[tuple[int, ...], ...]:
     @cache
     def from_position(pos: int, left: int) -> tuple[tuple[int, ...], ...]:
         if left == 0:
@@ -345,4 +351,7 @@ def grouped_readings(run: str | Sequence[str], groups: int, size: int) -> list[t
                 found.extend((*head, *tail) for tail in tails)
         return tuple(found)
 
-    return list(from_position(0, groups)) if text else []
+    return from_position(0, groups)
+
+
+_few_grouped = lru_cache(maxsize=512)(_all_grouped)

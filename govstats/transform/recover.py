@@ -67,7 +67,7 @@ def _write(cells: dict[str, Cell], column: str, values: frozenset, identities, r
     if old is not None and old.status not in _WRITABLE:
         return False
     if len(values) == 1:
-        value = next(iter(values))
+        (value,) = values
         status = BLANK if value is None else VALUE  # a blank read from a short row: missing, never 0
         cells[column] = Cell(value, status, raw, location, RECOVERED, identities=tuple(identities))
         return True
@@ -151,26 +151,28 @@ def _recover_requests(report: Report, narrative_totals, previous_carried_forward
     recovered = ambiguous = 0
     for row, ts in tokens.items():
         cells = report.requests.setdefault(row, {})
-        report.unread_rows[("requests", row)] = ts
-        report.recovery_notes[("requests", row)] = _row_note(ts, exact, solution, row, len(columns))
         raw, location = _raw(ts), _location(ts)
+        report.unread_rows[("requests", row)] = ts
+        report.recovery_notes[("requests", row)] = _row_note(ts, exact, solution, row, len(columns), raw)
         for column in columns:
-            key = (row, column)
-            if key not in solution.values:
+            values = solution.values.get((row, column))
+            if values is None:
                 if cells.get(column) is None or cells[column].status == MISSING:
                     cells[column] = Cell(None, UNREADABLE, raw, location)
                 continue
-            wrote = _write(cells, column, solution.values[key], solution.identities.get(key, ()), raw, location)
+            wrote = _write(cells, column, values, solution.identities.get((row, column), ()), raw, location)
             recovered += wrote
             ambiguous += cells[column].status == AMBIGUOUS
     checks = _summary(report, "recovery_requests", "requests", solution, recovered, ambiguous, "identities 1-3")
     return checks + broken_checks(report, "recovery_requests", "requests", solution, columns)
 
 
-def _row_note(tokens: Sequence[Token], exact: Solution, solution: Solution, row: str, parts: int = 0) -> str:
+def _row_note(
+    tokens: Sequence[Token], exact: Solution, solution: Solution, row: str, parts: int = 0, raw: str | None = None
+) -> str:
     """What the search weighed for one row (``parts`` cells; row "all" is section 四), for ``govstats parse
-    --explain``."""
-    run = _raw(tokens)
+    --explain``; ``raw``: its tokens as printed, where the caller has them."""
+    run = _raw(tokens) if raw is None else raw
     if not solution.degraded:
         alone = sum_readings([t.text for t in tokens], parts) if row != "all" else []
         shown = "; ".join(",".join(map(str, r)) for r in alone[:4]) + (" …" if len(alone) > 4 else "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from .. import codebook
 from ..codebook import CARRY_ACROSS_YEARS, REVIEW_SUM, ROW_SUM
@@ -77,9 +77,25 @@ class Solution:
 def _values_of(rows: Mapping[str, Sequence[tuple]], columns: Sequence[str]) -> dict[Key, frozenset]:
     values = {}
     for row, readings in rows.items():
+        keys = _keys(row, tuple(columns))
+        if len(readings) == 1:  # most rows: one value per cell
+            values.update(zip(keys, _singletons(readings[0]), strict=True))
+            continue
         by_column = zip(*readings, strict=True) if readings else ((),) * len(columns)  # the readings, transposed
-        values.update(zip([(row, column) for column in columns], map(frozenset, by_column), strict=True))
+        values.update(zip(keys, map(frozenset, by_column), strict=True))
     return values
+
+
+# The same rows, columns and readings ("0000000" read as seven zeros) recur in every report: their cell keys and
+# one-value sets are made once (bounded; frozensets are shared safely).
+@lru_cache(maxsize=1024)
+def _keys(row: str, columns: tuple[str, ...]) -> tuple[Key, ...]:
+    return tuple((row, column) for column in columns)
+
+
+@lru_cache(maxsize=4096)
+def _singletons(reading: tuple) -> tuple[frozenset, ...]:
+    return tuple(frozenset((value,)) for value in reading)
 
 
 # A stage of the attribution: the identities it uses and how to solve with them alone, giving cell -> values for
@@ -97,12 +113,16 @@ def _attribute(final: Mapping[Key, frozenset], stages: Sequence[Stage]) -> dict[
     """
     pending = [key for key, values in final.items() if len(values) == 1]
     named: dict[Key, tuple[str, ...]] = {}
+    solved = 0
     for names, solve in stages:
         if not pending:
             break
         found = solve({row for row, _ in pending})
+        solved += 1
         named.update((key, names) for key in pending if len(found.get(key, ())) == 1)
         pending = [key for key in pending if key not in named]
+    if solved == 1:  # all named at once: already in the cells' order
+        return named
     return {key: named[key] for key in final if key in named}
 
 
@@ -316,8 +336,10 @@ def solve_requests(
 
 def _by_split(runs: Mapping[str, Sequence[str]], names: Sequence[str]) -> dict[Key, frozenset]:
     """Per cell, the values it takes over every split of its row's run: the cells the digits alone fix."""
-    alone = {row: split_value_sets(_pieces_text(run), len(names)) for row, run in runs.items()}
-    return {(row, c): v[i] for row, v in alone.items() for i, c in enumerate(names)}
+    found: dict[Key, frozenset] = {}
+    for row, run in runs.items():
+        found.update(zip(_keys(row, tuple(names)), split_value_sets(_pieces_text(run), len(names)), strict=True))
+    return found
 
 
 def _solve_stages(readings, rows, names, known, runs) -> Solution:
