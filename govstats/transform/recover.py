@@ -105,20 +105,23 @@ def _garbled_request_runs(report: Report, rows: Sequence[str]) -> dict[str, list
     location = next((t.location for tokens in parsed.values() for t in tokens), "")
     bounds = section_text(report.text, "requests", ("review_litigation", "problems", "other_matters"))
     found = tokens_from_garbled_section(report.text[bounds[0] : bounds[1]], rows, location) if bounds else None
-    if found is None or not _agrees_with_read_rows(report, found):
+    if found is None:
+        return parsed
+    writable = {row: _writable_row(report.requests.get(row, {})) for row in found}
+    if not _agrees_with_read_rows(report, found, writable):
         return parsed
     return {
         row: [Token(t.text, parsed[row][0].location if parsed.get(row) else location) for t in tokens]
         for row, tokens in found.items()
-        if _writable_row(report.requests.get(row, {}))
+        if writable[row]
     }
 
 
-def _agrees_with_read_rows(report: Report, found: Mapping[str, list[Token]]) -> bool:
+def _agrees_with_read_rows(report: Report, found: Mapping[str, list[Token]], writable: Mapping[str, bool]) -> bool:
     """The text's runs line up with the rows: every row read directly shows the same digits in its run."""
     for row, tokens in found.items():
         cells = report.requests.get(row, {})
-        if cells and not _writable_row(cells):
+        if cells and not writable[row]:
             printed = "".join(str(c.value) for c in cells.values() if c.is_number)
             if printed != "".join(t.text for t in tokens).replace(" ", ""):
                 return False
@@ -339,6 +342,8 @@ def _counts_as_printed(report: Report) -> None:
     for table in (report.requests, report.review_litigation):
         for row, cells in table.items():
             for column, cell in cells.items():
+                if cell.status != VALUE:  # as_count keeps it as it is (most cells of a garbled table)
+                    continue
                 kept = as_count(cell)
                 if kept is not cell:
                     cells[column] = kept
