@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
+from itertools import takewhile
 from math import comb
 
 from ..model import Token
@@ -194,13 +195,7 @@ def _all_splits(text: str, parts: int, flags: tuple[bool, ...]) -> tuple[tuple, 
         if part == parts:
             return ((),) if pos == len(text) else ()
         found = []
-        for end in range(pos + 1, len(text) + 1):
-            if text[end - 1] == " ":
-                break
-            value = _number(text[pos:end], flags[part])
-            if value is None or (end < len(text) and text[end] == "."):
-                continue
-            following = end + 1 if end < len(text) and text[end] == " " else end
+        for following, value in _plain_numbers(text, pos) or _cuts_at(text, pos, flags[part]):
             found.extend((value, *rest) for rest in cut(following, part + 1))
         return tuple(found)
 
@@ -208,6 +203,19 @@ def _all_splits(text: str, parts: int, flags: tuple[bool, ...]) -> tuple[tuple, 
 
 
 _few_splits = lru_cache(maxsize=512)(_all_splits)
+
+
+def _cuts_at(text: str, pos: int, decimal: bool) -> list[tuple[int, int | float]]:
+    """(next position, value) of every number of a split starting at ``pos`` (a point may follow no number)."""
+    found = []
+    for end in range(pos + 1, len(text) + 1):
+        if text[end - 1] == " ":
+            break
+        value = _number(text[pos:end], decimal)
+        if value is None or (end < len(text) and text[end] == "."):
+            continue
+        found.append((end + 1 if end < len(text) and text[end] == " " else end, value))
+    return found
 
 
 def split_candidates(run: str | Sequence[str], parts: int, *, decimals: bool | Sequence[bool] = False) -> list[tuple]:
@@ -221,15 +229,16 @@ def _split_values(text: str, parts: int) -> list[set]:
     Cheaper than listing the splits: used to tell which cells the digits alone fix.
     """
     n = len(text)
+    numbers = [_numbers_from(text, start) for start in range(n + 1)]  # each position is reached by many parts
     forward = [{0}]
     for _part in range(parts):
-        forward.append({e for s in forward[-1] for e, _ in _numbers_from(text, s)})
+        forward.append({e for s in forward[-1] for e, _ in numbers[s]})
     backward = [set() for _ in range(parts + 1)]
     backward[parts] = {n} & forward[parts]
     values: list[set] = [set() for _ in range(parts)]
     for part in range(parts - 1, -1, -1):
         for start in forward[part]:
-            for end, value in _numbers_from(text, start):
+            for end, value in numbers[start]:
                 if end in backward[part + 1]:
                     backward[part].add(start)
                     values[part].add(value)
@@ -242,8 +251,23 @@ def split_value_sets(text: str, parts: int) -> tuple[frozenset, ...]:
     return tuple(map(frozenset, _split_values(text, parts)))
 
 
+def _plain_numbers(text: str, start: int) -> list[tuple[int, int]] | None:
+    """(next position, value) of every number starting at ``start`` when the piece from there to the next cut is
+    plain digits (most pieces): every prefix, or "0" alone; None for any other piece (signs, points, letters)."""
+    stop = text.find(" ", start)
+    stop = len(text) if stop < 0 else stop
+    piece = text[start:stop]
+    if not (piece.isascii() and piece.isdigit()):
+        return None
+    ends = range(start + 1, start + 2) if piece[0] == "0" else range(start + 1, stop + 1)
+    return [(end + 1 if end < len(text) and text[end] == " " else end, int(text[start:end])) for end in ends]
+
+
 def _numbers_from(text: str, start: int) -> list[tuple[int, int]]:
     """(next position, value) of every integer that can start at ``start``."""
+    plain = _plain_numbers(text, start)
+    if plain is not None:
+        return plain
     found = []
     for end in range(start + 1, len(text) + 1):
         if text[end - 1] == " ":
@@ -294,6 +318,9 @@ def _parts_summing_to(text: str, count: int, total: int) -> list[tuple[int, ...]
 
     @cache
     def options(pos: int) -> tuple[tuple[int, int], ...]:
+        plain = _plain_numbers(text, pos)
+        if plain is not None:  # values grow with their prefix: those up to the total
+            return tuple(takewhile(lambda option: option[1] <= total, plain))
         found = []
         for stop in range(pos + 1, end + 1):
             if text[stop - 1] == " ":
