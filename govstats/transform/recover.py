@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from functools import cache
+from functools import cache, lru_cache
 
 from .. import codebook
 from ..codebook.prose import prose_figures
@@ -177,9 +177,7 @@ def _row_note(
     --explain``; ``raw``: its tokens as printed, where the caller has them."""
     run = _raw(tokens) if raw is None else raw
     if not solution.degraded:
-        alone = sum_readings([t.text for t in tokens], parts) if row != "all" else []
-        shown = "; ".join(",".join(map(str, r)) for r in alone[:4]) + (" …" if len(alone) > 4 else "")
-        weighed = f"{len(alone)} split(s) satisfy its row sum ({shown}); " if row != "all" else ""
+        weighed = _row_sum_note(tuple(t.text for t in tokens), parts) if row != "all" else ""
         what = "identities 1-3 together leave" if row != "all" else "identity 4 leaves"
         return f"run {run!r}: {weighed}{what} {exact.readings} joint reading(s)"
     weighed = solution.considered.get(row)
@@ -190,6 +188,15 @@ def _row_note(
         f"run {run!r}: no reading satisfies every identity; {weighed} reading(s) of this run weighed, "
         f"{solution.readings} joint reading(s) break the fewest equations (broken: {sets})"
     )
+
+
+# The same runs ("0000000") recur in every report: what their row sum alone allows is told once per run (bounded).
+@lru_cache(maxsize=2048)
+def _row_sum_note(pieces: tuple[str, ...], parts: int) -> str:
+    """The splits of a run that satisfy its row sum, as the row's note shows them."""
+    alone = sum_readings(list(pieces), parts)
+    shown = "; ".join(",".join(map(str, r)) for r in alone[:4]) + (" …" if len(alone) > 4 else "")
+    return f"{len(alone)} split(s) satisfy its row sum ({shown}); "
 
 
 def _recover_review(report: Report, narrative_totals) -> list[CheckResult]:
@@ -207,13 +214,14 @@ def _recover_review(report: Report, narrative_totals) -> list[CheckResult]:
     if solution.status == UNRECOVERABLE:
         solution = degraded_review(runs, known, narrative_totals=narrative_totals)
     report.unread_rows[("review_litigation", "all")] = tokens
-    report.recovery_notes[("review_litigation", "all")] = _row_note(tokens, solution, solution, "all")
+    raw = _raw(tokens)
+    report.recovery_notes[("review_litigation", "all")] = _row_note(tokens, solution, solution, "all", raw=raw)
     recovered = ambiguous = 0
     if solution.status != UNRECOVERABLE:
         for (proceeding, outcome), values in solution.values.items():
             cells = report.review_litigation.setdefault(proceeding, {})
             ids = solution.identities.get((proceeding, outcome), ())
-            recovered += _write(cells, outcome, values, ids, _raw(tokens), location)
+            recovered += _write(cells, outcome, values, ids, raw, location)
             ambiguous += cells[outcome].status == AMBIGUOUS
     checks = _summary(report, "recovery_review", "review_litigation", solution, recovered, ambiguous, "identity 4")
     return checks + broken_checks(report, "recovery_review", "review_litigation", solution, codebook.proceedings())
@@ -301,16 +309,17 @@ def _recover_item(
     notes = _note_cell(tokens, chosen)
     recovered = 0
     location = tokens[0].location if tokens else ""
+    raw = _raw(tokens)
     used = tuple(key for _, (key, _) in stated.items())
     for index, measure in enumerate(measures):
         values = solution.values[(entry.code, measure)]
         decided = (SINGLE_SPLIT,) if len(by_split[measure]) == 1 else (PROSE, *used)
-        recovered += _write(cells, measure, values, decided, _raw(tokens), location)
+        recovered += _write(cells, measure, values, decided, raw, location)
         if index in notes and cells[measure].status in (VALUE, AMBIGUOUS) and cells[measure].method != TABLE:
             cells[measure] = replace(cells[measure], note=notes[index])
     stated_text = ", ".join(f"{key} = {value}" for key, value in stated.values())
     report.recovery_notes[("proactive", entry.code)] = (
-        f"run {_raw(tokens)!r}: {len(candidates)} split(s) into {', '.join(measures)} ({_shown(candidates)})"
+        f"run {raw!r}: {len(candidates)} split(s) into {', '.join(measures)} ({_shown(candidates)})"
         + (f"; prose states {stated_text}: {len(agreeing)} agree" if stated else "; no identity applies")
         + (f" ({_shown(agreeing)})" if stated and agreeing else "")
     )
@@ -326,7 +335,7 @@ def _recover_item(
         )
     ]
     if conflict:
-        detail = f"the prose ({stated_text}) agrees with no split of the printed run {_raw(tokens)!r}"
+        detail = f"the prose ({stated_text}) agrees with no split of the printed run {raw!r}"
         results.append(_check(report, "recovery_proactive", where, solution, False, detail))
     return results
 

@@ -17,7 +17,7 @@ from .. import codebook
 from ..codebook import CARRY_ACROSS_YEARS, REVIEW_SUM, ROW_SUM
 from ..codebook.identities import equations
 from ..codebook.prose import prose_figures
-from .digits import _pieces_text, grouped_readings, split_value_sets, sum_readings
+from .digits import _pieces_text, _sum_readings, grouped_readings, split_value_sets
 
 # Names recorded in Cell.identities besides the identities of codebook/identities.csv.
 SINGLE_SPLIT = "single_split"  # the digits admit one split only: no identity was needed
@@ -274,7 +274,8 @@ def _row_readings(runs: Mapping[str, Sequence[str]], columns: Sequence[str], kno
     readings = {}
     read_rows = {row for row, _ in known}  # garbled rows seldom have a cell read directly: nothing to compare
     for row, run in runs.items():
-        fits = sum_readings(run, len(columns)) if _has_digits(run) else [(None,) * len(columns)]
+        text = _pieces_text(run)  # once: its digits are looked at twice
+        fits = _sum_readings(text, len(columns)) if _has_digit(text) else [(None,) * len(columns)]
         if row not in read_rows:
             readings[row] = list(fits)
             continue
@@ -282,10 +283,10 @@ def _row_readings(runs: Mapping[str, Sequence[str]], columns: Sequence[str], kno
     return readings
 
 
-def _has_digits(run: str | Sequence[str]) -> bool:
+def _has_digit(text: str) -> bool:
     """A row printed as its label alone (（六）2. and 3. with no number) has no digits: its cells are blank — the
     layout says nothing was printed there — and count as nothing in the sums."""
-    return any(ch.isdigit() for ch in _pieces_text(run))
+    return any(map(str.isdigit, text))
 
 
 def _pins(narrative_totals: Mapping | None, previous_carried_forward: Mapping | None) -> dict[Key, tuple[int, str]]:
