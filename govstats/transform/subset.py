@@ -350,9 +350,10 @@ def _search(runs, rows, names, known, options: Mapping[str, RowOptions]) -> Solu
                 chosen[row].update(found)
     if not solution.readings:
         return solution
-    solution.values = {
-        (row, column): frozenset(r[i] for r in found) for row, found in chosen.items() for i, column in enumerate(names)
-    }
+    solution.values = {}
+    for row, found in chosen.items():
+        by_column = zip(*found, strict=True) if found else ((),) * len(names)  # the readings, transposed
+        solution.values.update(zip([(row, column) for column in names], map(frozenset, by_column), strict=True))
     solution.identities = _deciding(solution, options, equations, names)
     return solution
 
