@@ -10,6 +10,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 _DROP = set(" \t\r\n\f\v\u3000\u00a0\u200b\ufeff\"'“”‘’「」『』")
 _READ_AS = {"、": ".", "，": ",", "﹒": "."}
@@ -116,13 +117,9 @@ class Compact:
 
     @classmethod
     def of(cls, original: str) -> Compact:
-        offsets: list[int] = []
-        kept_from = 0
-        for dropped in _DROPPED_RUN.finditer(original):  # a few hundred runs: each kept stretch extended in C
-            offsets.extend(range(kept_from, dropped.start()))
-            kept_from = dropped.end()
-        offsets.extend(range(kept_from, len(original)))
-        return cls(_without_dropped(original), offsets)
+        """The compact form of ``original``, shared: the parser's document and the recovery ask for the same text's
+        (never change one in place)."""
+        return _compact_of(original)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) of the compact span [start, end)."""
@@ -134,6 +131,19 @@ class Compact:
     def to_compact(self, original_offset: int) -> int:
         """First compact index at or after an original offset."""
         return bisect_left(self.offsets, original_offset)
+
+
+# The last few texts' compact forms (bounded, so memory stays flat): a report's text is made compact by the parser
+# and again looked up section by section by the recovery.
+@lru_cache(maxsize=4)
+def _compact_of(original: str) -> Compact:
+    offsets: list[int] = []
+    kept_from = 0
+    for dropped in _DROPPED_RUN.finditer(original):  # a few hundred runs: each kept stretch extended in C
+        offsets.extend(range(kept_from, dropped.start()))
+        kept_from = dropped.end()
+    offsets.extend(range(kept_from, len(original)))
+    return Compact(_without_dropped(original), offsets)
 
 
 class LineIndex:

@@ -569,3 +569,38 @@ def test_explain_shows_run_readings_and_deciding_identities(capsys):
     granted = next(line for line in lines if line.startswith("requests.granted.natural_person "))
     assert "= 9592" in granted and "959245333242410099" in granted and "identities 1-3" in granted
     assert any(line.startswith("proactive.regulations.issued ambiguous, candidates [1, 18]") for line in lines)
+
+
+# The fast paths of the digit readers (issue 17) must read exactly as the general code does.
+_RUNS = st.text(alphabet="0123456789 ", min_size=1, max_size=16).map(lambda t: " ".join(t.split())).filter(bool)
+
+
+@given(_RUNS, st.integers(min_value=0, max_value=16))
+def test_a_plain_digit_piece_is_cut_as_the_general_reader_cuts_it(text, position):
+    from govstats.transform.digits import _cuts_at, _plain_numbers
+
+    assume(position < len(text) and text[position] != " ")
+    assert _plain_numbers(text, position) == _cuts_at(text, position, False)
+    assert _plain_numbers(text, position) == _cuts_at(text, position, True)
+
+
+@given(st.text(alphabet="0123456789 .-", min_size=1, max_size=14), st.integers(min_value=1, max_value=8))
+def test_a_run_never_has_more_splits_than_its_bound(run, parts):
+    from govstats.transform.digits import _all_splits, _pieces_text, _split_bound
+
+    text = _pieces_text(run)
+    assume(text)
+    assert len(_all_splits(text, parts, (True,) * parts)) <= _split_bound(text, parts)
+    assert len(_all_splits(text, parts, (False,) * parts)) <= _split_bound(text, parts)
+
+
+def test_headings_from_a_later_start_are_those_of_the_whole_text_from_there():
+    from govstats.textnorm import compact
+    from govstats.transform import detect
+
+    text = compact(SEED_004.read_text(encoding="utf-8"))
+    whole = detect._align_headings(text, 0)
+    for start in sorted({0, *(m.begin for m in whole), *(m.begin + 1 for m in whole)}):
+        assert detect._align_headings(text, start) == tuple(m for m in whole if m.begin >= start)
+    assert detect._aligned_headings(text, 0) == whole  # the whole text's, kept: later starts are filtered from it
+    assert all(detect._aligned_headings(text, m.begin + 1) == detect._align_headings(text, m.begin + 1) for m in whole)

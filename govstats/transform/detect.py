@@ -154,7 +154,28 @@ def _aligned_at(text: str, begin: int, forms: list[str]) -> tuple[int, float] | 
 @lru_cache(maxsize=16)
 def _aligned_headings(text: str, start: int) -> tuple[HeadingMatch, ...]:
     """Every numbered heading of the text from ``start`` on that aligns to a section of the form, in printed order
-    (the numerals are those of the whole text: where the search starts does not change how they are cut)."""
+    (the numerals are those of the whole text: where the search starts does not change how they are cut).
+
+    Each numeral is aligned on its own, so where the whole text's headings are known (the parser looked for a
+    section from the start), those from ``start`` on are taken from them instead of aligned again.
+    """
+    whole = _whole_text_headings.get(text)
+    if whole is not None:
+        return tuple(match for match in whole if match.begin >= start)
+    found = _align_headings(text, start)
+    if start == 0:
+        if len(_whole_text_headings) >= _WHOLE_TEXTS_KEPT:
+            del _whole_text_headings[next(iter(_whole_text_headings))]  # the oldest: memory stays flat
+        _whole_text_headings[text] = found
+    return found
+
+
+# The aligned headings of the last few texts searched from their start (bounded like the cache above).
+_whole_text_headings: dict[str, tuple[HeadingMatch, ...]] = {}
+_WHOLE_TEXTS_KEPT = 16
+
+
+def _align_headings(text: str, start: int) -> tuple[HeadingMatch, ...]:
     numerals = [numeral for numeral in _NUMBERED.finditer(text) if numeral.start() >= start]
     if not numerals:
         return ()

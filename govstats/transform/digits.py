@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
+from itertools import takewhile
+from math import comb
 
 from ..model import Token
 from ..textnorm import NOTE_MARK_CLASS, Compact
@@ -22,6 +24,7 @@ from .values import SIGNS
 # ---------------------------------------------------------------------------------------------------------------
 
 _OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
+_OCR_LETTERS = "OoIl"
 # A run of digits and look-alike letters, possibly in space-separated pieces (a table row's cells).
 _OCR_RUN = re.compile(r"[0-9OoIl]+(?:[ \t]+[0-9OoIl]+)*")
 # OCR'd label characters seen in garbled copies; labels only, never digits.
@@ -49,6 +52,8 @@ def normalise_run(text: str) -> str:
         run = match.group(0)
         return run.translate(_OCR_DIGITS) if any(ch.isdigit() for ch in run) else run
 
+    if not any(letter in text for letter in _OCR_LETTERS):  # most texts: nothing to read as a digit
+        return text
     return _OCR_RUN.sub(fix, text)
 
 
@@ -76,15 +81,9 @@ def data_runs(text: str) -> list[tuple[str, int]]:
     return runs
 
 
-@lru_cache(maxsize=4)
-def _compact(text: str) -> Compact:
-    # Recovery looks up sections 三 and 四 in the same report text: its compact form is made once.
-    return Compact.of(text)
-
-
 def section_text(text: str, name: str, following: Sequence[str]) -> tuple[int, int] | None:
     """Original [start, end) of a section's body in ``text`` (after its heading, before the next heading)."""
-    flat = _compact(text)
+    flat = Compact.of(text)  # the parser's, and the same for sections 三 and 四
     heading = SECTION_HEADINGS[name].search(flat.text)
     if heading is None:
         return None
@@ -137,8 +136,16 @@ def _end_of(text: str, run: str, start: int) -> int:
 
 def _pieces_text(run: str | Sequence[str]) -> str:
     """A run (or its printed pieces) as one string whose single spaces are compulsory cuts."""
-    pieces = [run] if isinstance(run, str) else list(run)
-    return " ".join(p for piece in pieces for p in _NOTE_MARK.sub(" ", normalise_run(piece)).split())
+    if isinstance(run, str):
+        return _piece_text(run)
+    return " ".join(text for text in map(_piece_text, run) if text)
+
+
+# The same few runs ("0000000") are cut again by every step of the recovery and in every report: each printed
+# piece is normalised once (bounded, so memory stays flat).
+@lru_cache(maxsize=4096)
+def _piece_text(piece: str) -> str:
+    return " ".join(_NOTE_MARK.sub(" ", normalise_run(piece)).split())
 
 
 def _number(text: str, decimal: bool) -> int | float | None:
@@ -163,24 +170,52 @@ def splits(run: str | Sequence[str], parts: int, *, decimals: bool | Sequence[bo
     cut. ``decimals`` allows a decimal point, for all parts or per part.
     """
     text = _pieces_text(run)
-    flags = [decimals] * parts if isinstance(decimals, bool) else list(decimals)
+    flags = (decimals,) * parts if isinstance(decimals, bool) else tuple(decimals)
+    if not text:
+        return []
+    few = _split_bound(text, parts) <= MAX_CACHED_SPLITS
+    return list(_few_splits(text, parts, flags) if few else _all_splits(text, parts, flags))
 
+
+# Runs with at most this many splits keep them for the next rows and files (most rows are "0000000": one split);
+# a long run's splits are listed afresh, so the cache stays small.
+MAX_CACHED_SPLITS = 64
+
+
+def _split_bound(text: str, parts: int) -> int:
+    """At most how many splits a run has: the cuts inside its pieces (a space is a cut already) chosen freely."""
+    pieces = text.count(" ") + 1
+    inside = len(text) - (pieces - 1) - pieces  # the places between two characters of one piece
+    return comb(inside, parts - pieces) if parts >= pieces else 0
+
+
+def _all_splits(text: str, parts: int, flags: tuple[bool, ...]) -> tuple[tuple, ...]:
     @cache
     def cut(pos: int, part: int) -> tuple[tuple, ...]:
         if part == parts:
             return ((),) if pos == len(text) else ()
         found = []
-        for end in range(pos + 1, len(text) + 1):
-            if text[end - 1] == " ":
-                break
-            value = _number(text[pos:end], flags[part])
-            if value is None or (end < len(text) and text[end] == "."):
-                continue
-            following = end + 1 if end < len(text) and text[end] == " " else end
+        for following, value in _plain_numbers(text, pos) or _cuts_at(text, pos, flags[part]):
             found.extend((value, *rest) for rest in cut(following, part + 1))
         return tuple(found)
 
-    return list(cut(0, 0)) if text else []
+    return cut(0, 0)
+
+
+_few_splits = lru_cache(maxsize=512)(_all_splits)
+
+
+def _cuts_at(text: str, pos: int, decimal: bool) -> list[tuple[int, int | float]]:
+    """(next position, value) of every number of a split starting at ``pos`` (a point may follow no number)."""
+    found = []
+    for end in range(pos + 1, len(text) + 1):
+        if text[end - 1] == " ":
+            break
+        value = _number(text[pos:end], decimal)
+        if value is None or (end < len(text) and text[end] == "."):
+            continue
+        found.append((end + 1 if end < len(text) and text[end] == " " else end, value))
+    return found
 
 
 def split_candidates(run: str | Sequence[str], parts: int, *, decimals: bool | Sequence[bool] = False) -> list[tuple]:
@@ -194,23 +229,45 @@ def _split_values(text: str, parts: int) -> list[set]:
     Cheaper than listing the splits: used to tell which cells the digits alone fix.
     """
     n = len(text)
+    numbers = [_numbers_from(text, start) for start in range(n + 1)]  # each position is reached by many parts
     forward = [{0}]
     for _part in range(parts):
-        forward.append({e for s in forward[-1] for e, _ in _numbers_from(text, s)})
+        forward.append({e for s in forward[-1] for e, _ in numbers[s]})
     backward = [set() for _ in range(parts + 1)]
     backward[parts] = {n} & forward[parts]
     values: list[set] = [set() for _ in range(parts)]
     for part in range(parts - 1, -1, -1):
         for start in forward[part]:
-            for end, value in _numbers_from(text, start):
+            for end, value in numbers[start]:
                 if end in backward[part + 1]:
                     backward[part].add(start)
                     values[part].add(value)
     return values
 
 
+@lru_cache(maxsize=2048)
+def split_value_sets(text: str, parts: int) -> tuple[frozenset, ...]:
+    """:func:`_split_values` as frozensets, computed once per run (the same runs recur in every report)."""
+    return tuple(map(frozenset, _split_values(text, parts)))
+
+
+def _plain_numbers(text: str, start: int) -> list[tuple[int, int]] | None:
+    """(next position, value) of every number starting at ``start`` when the piece from there to the next cut is
+    plain digits (most pieces): every prefix, or "0" alone; None for any other piece (signs, points, letters)."""
+    stop = text.find(" ", start)
+    stop = len(text) if stop < 0 else stop
+    piece = text[start:stop]
+    if not (piece.isascii() and piece.isdigit()):
+        return None
+    ends = range(start + 1, start + 2) if piece[0] == "0" else range(start + 1, stop + 1)
+    return [(end + 1 if end < len(text) and text[end] == " " else end, int(text[start:end])) for end in ends]
+
+
 def _numbers_from(text: str, start: int) -> list[tuple[int, int]]:
     """(next position, value) of every integer that can start at ``start``."""
+    plain = _plain_numbers(text, start)
+    if plain is not None:
+        return plain
     found = []
     for end in range(start + 1, len(text) + 1):
         if text[end - 1] == " ":
@@ -261,6 +318,9 @@ def _parts_summing_to(text: str, count: int, total: int) -> list[tuple[int, ...]
 
     @cache
     def options(pos: int) -> tuple[tuple[int, int], ...]:
+        plain = _plain_numbers(text, pos)
+        if plain is not None:  # values grow with their prefix: those up to the total
+            return tuple(takewhile(lambda option: option[1] <= total, plain))
         found = []
         for stop in range(pos + 1, end + 1):
             if text[stop - 1] == " ":
@@ -295,7 +355,13 @@ def _parts_summing_to(text: str, count: int, total: int) -> list[tuple[int, ...]
 def grouped_readings(run: str | Sequence[str], groups: int, size: int) -> list[tuple[int, ...]]:
     """Splits into ``groups`` consecutive groups of ``size`` integers, each ending with the sum of the rest."""
     text = _pieces_text(run)
+    if not text:
+        return []
+    few = _split_bound(text, groups * size) <= MAX_CACHED_SPLITS  # each reading is a split of the whole run
+    return list(_few_grouped(text, groups, size) if few else _all_grouped(text, groups, size))
 
+
+def _all_grouped(text: str, groups: int, size: int) -> tuple[tuple[int, ...], ...]:
     @cache
     def from_position(pos: int, left: int) -> tuple[tuple[int, ...], ...]:
         if left == 0:
@@ -312,4 +378,7 @@ def grouped_readings(run: str | Sequence[str], groups: int, size: int) -> list[t
                 found.extend((*head, *tail) for tail in tails)
         return tuple(found)
 
-    return list(from_position(0, groups)) if text else []
+    return from_position(0, groups)
+
+
+_few_grouped = lru_cache(maxsize=512)(_all_grouped)

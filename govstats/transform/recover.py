@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import cache, lru_cache
 
 from .. import codebook
 from ..codebook.prose import prose_figures
@@ -66,7 +67,7 @@ def _write(cells: dict[str, Cell], column: str, values: frozenset, identities, r
     if old is not None and old.status not in _WRITABLE:
         return False
     if len(values) == 1:
-        value = next(iter(values))
+        (value,) = values
         status = BLANK if value is None else VALUE  # a blank read from a short row: missing, never 0
         cells[column] = Cell(value, status, raw, location, RECOVERED, identities=tuple(identities))
         return True
@@ -104,20 +105,23 @@ def _garbled_request_runs(report: Report, rows: Sequence[str]) -> dict[str, list
     location = next((t.location for tokens in parsed.values() for t in tokens), "")
     bounds = section_text(report.text, "requests", ("review_litigation", "problems", "other_matters"))
     found = tokens_from_garbled_section(report.text[bounds[0] : bounds[1]], rows, location) if bounds else None
-    if found is None or not _agrees_with_read_rows(report, found):
+    if found is None:
+        return parsed
+    writable = {row: _writable_row(report.requests.get(row, {})) for row in found}
+    if not _agrees_with_read_rows(report, found, writable):
         return parsed
     return {
         row: [Token(t.text, parsed[row][0].location if parsed.get(row) else location) for t in tokens]
         for row, tokens in found.items()
-        if _writable_row(report.requests.get(row, {}))
+        if writable[row]
     }
 
 
-def _agrees_with_read_rows(report: Report, found: Mapping[str, list[Token]]) -> bool:
+def _agrees_with_read_rows(report: Report, found: Mapping[str, list[Token]], writable: Mapping[str, bool]) -> bool:
     """The text's runs line up with the rows: every row read directly shows the same digits in its run."""
     for row, tokens in found.items():
         cells = report.requests.get(row, {})
-        if cells and not _writable_row(cells):
+        if cells and not writable[row]:
             printed = "".join(str(c.value) for c in cells.values() if c.is_number)
             if printed != "".join(t.text for t in tokens).replace(" ", ""):
                 return False
@@ -150,30 +154,30 @@ def _recover_requests(report: Report, narrative_totals, previous_carried_forward
     recovered = ambiguous = 0
     for row, ts in tokens.items():
         cells = report.requests.setdefault(row, {})
+        raw, location = _raw(ts), _location(ts)
         report.unread_rows[("requests", row)] = ts
-        report.recovery_notes[("requests", row)] = _row_note(ts, exact, solution, row)
+        report.recovery_notes[("requests", row)] = _row_note(ts, exact, solution, row, len(columns), raw)
         for column in columns:
-            key = (row, column)
-            if key not in solution.values:
+            values = solution.values.get((row, column))
+            if values is None:
                 if cells.get(column) is None or cells[column].status == MISSING:
-                    cells[column] = Cell(None, UNREADABLE, _raw(ts), ts[0].location if ts else "")
+                    cells[column] = Cell(None, UNREADABLE, raw, location)
                 continue
-            wrote = _write(
-                cells, column, solution.values[key], solution.identities.get(key, ()), _raw(ts), _location(ts)
-            )
+            wrote = _write(cells, column, values, solution.identities.get((row, column), ()), raw, location)
             recovered += wrote
             ambiguous += cells[column].status == AMBIGUOUS
     checks = _summary(report, "recovery_requests", "requests", solution, recovered, ambiguous, "identities 1-3")
     return checks + broken_checks(report, "recovery_requests", "requests", solution, columns)
 
 
-def _row_note(tokens: Sequence[Token], exact: Solution, solution: Solution, row: str) -> str:
-    """What the search weighed for one row, for ``govstats parse --explain``."""
-    run = _raw(tokens)
+def _row_note(
+    tokens: Sequence[Token], exact: Solution, solution: Solution, row: str, parts: int = 0, raw: str | None = None
+) -> str:
+    """What the search weighed for one row (``parts`` cells; row "all" is section 四), for ``govstats parse
+    --explain``; ``raw``: its tokens as printed, where the caller has them."""
+    run = _raw(tokens) if raw is None else raw
     if not solution.degraded:
-        alone = sum_readings([t.text for t in tokens], len(codebook.applicants())) if row != "all" else []
-        shown = "; ".join(",".join(map(str, r)) for r in alone[:4]) + (" …" if len(alone) > 4 else "")
-        weighed = f"{len(alone)} split(s) satisfy its row sum ({shown}); " if row != "all" else ""
+        weighed = _row_sum_note(tuple(t.text for t in tokens), parts) if row != "all" else ""
         what = "identities 1-3 together leave" if row != "all" else "identity 4 leaves"
         return f"run {run!r}: {weighed}{what} {exact.readings} joint reading(s)"
     weighed = solution.considered.get(row)
@@ -184,6 +188,15 @@ def _row_note(tokens: Sequence[Token], exact: Solution, solution: Solution, row:
         f"run {run!r}: no reading satisfies every identity; {weighed} reading(s) of this run weighed, "
         f"{solution.readings} joint reading(s) break the fewest equations (broken: {sets})"
     )
+
+
+# The same runs ("0000000") recur in every report: what their row sum alone allows is told once per run (bounded).
+@lru_cache(maxsize=2048)
+def _row_sum_note(pieces: tuple[str, ...], parts: int) -> str:
+    """The splits of a run that satisfy its row sum, as the row's note shows them."""
+    alone = sum_readings(list(pieces), parts)
+    shown = "; ".join(",".join(map(str, r)) for r in alone[:4]) + (" …" if len(alone) > 4 else "")
+    return f"{len(alone)} split(s) satisfy its row sum ({shown}); "
 
 
 def _recover_review(report: Report, narrative_totals) -> list[CheckResult]:
@@ -201,13 +214,14 @@ def _recover_review(report: Report, narrative_totals) -> list[CheckResult]:
     if solution.status == UNRECOVERABLE:
         solution = degraded_review(runs, known, narrative_totals=narrative_totals)
     report.unread_rows[("review_litigation", "all")] = tokens
-    report.recovery_notes[("review_litigation", "all")] = _row_note(tokens, solution, solution, "all")
+    raw = _raw(tokens)
+    report.recovery_notes[("review_litigation", "all")] = _row_note(tokens, solution, solution, "all", raw=raw)
     recovered = ambiguous = 0
     if solution.status != UNRECOVERABLE:
         for (proceeding, outcome), values in solution.values.items():
             cells = report.review_litigation.setdefault(proceeding, {})
             ids = solution.identities.get((proceeding, outcome), ())
-            recovered += _write(cells, outcome, values, ids, _raw(tokens), location)
+            recovered += _write(cells, outcome, values, ids, raw, location)
             ambiguous += cells[outcome].status == AMBIGUOUS
     checks = _summary(report, "recovery_review", "review_litigation", solution, recovered, ambiguous, "identity 4")
     return checks + broken_checks(report, "recovery_review", "review_litigation", solution, codebook.proceedings())
@@ -255,12 +269,23 @@ def _recover_proactive(report: Report, narrative_totals: Mapping | None = None) 
 def _stated(item: str, narrative_totals: Mapping | None) -> dict[str, tuple[str, int]]:
     """Measure -> (prose figure, value) for the prose figures that restate one cell of this section-二 item."""
     stated = {}
-    for key, figure in prose_figures().items():
+    for key, (cell_item, measure) in _proactive_figures():
         value = (narrative_totals or {}).get(key)
-        cells = figure.table_cells() if figure.section == "proactive" and value is not None else ()
-        if len(cells) == 1 and cells[0][0] == item:
-            stated[cells[0][1]] = (key, value)
+        if value is not None and cell_item == item:
+            stated[measure] = (key, value)
     return stated
+
+
+@cache
+def _proactive_figures() -> tuple[tuple[str, tuple[str, str]], ...]:
+    """(key, its one cell) of each prose figure restating a single section-二 cell, in the codebook's order: the
+    same for every item of every report, so read once."""
+    found = []
+    for key, figure in prose_figures().items():
+        cells = figure.table_cells() if figure.section == "proactive" else ()
+        if len(cells) == 1:
+            found.append((key, cells[0]))
+    return tuple(found)
 
 
 def _recover_item(
@@ -284,16 +309,17 @@ def _recover_item(
     notes = _note_cell(tokens, chosen)
     recovered = 0
     location = tokens[0].location if tokens else ""
+    raw = _raw(tokens)
     used = tuple(key for _, (key, _) in stated.items())
     for index, measure in enumerate(measures):
         values = solution.values[(entry.code, measure)]
         decided = (SINGLE_SPLIT,) if len(by_split[measure]) == 1 else (PROSE, *used)
-        recovered += _write(cells, measure, values, decided, _raw(tokens), location)
+        recovered += _write(cells, measure, values, decided, raw, location)
         if index in notes and cells[measure].status in (VALUE, AMBIGUOUS) and cells[measure].method != TABLE:
             cells[measure] = replace(cells[measure], note=notes[index])
     stated_text = ", ".join(f"{key} = {value}" for key, value in stated.values())
     report.recovery_notes[("proactive", entry.code)] = (
-        f"run {_raw(tokens)!r}: {len(candidates)} split(s) into {', '.join(measures)} ({_shown(candidates)})"
+        f"run {raw!r}: {len(candidates)} split(s) into {', '.join(measures)} ({_shown(candidates)})"
         + (f"; prose states {stated_text}: {len(agreeing)} agree" if stated else "; no identity applies")
         + (f" ({_shown(agreeing)})" if stated and agreeing else "")
     )
@@ -309,7 +335,7 @@ def _recover_item(
         )
     ]
     if conflict:
-        detail = f"the prose ({stated_text}) agrees with no split of the printed run {_raw(tokens)!r}"
+        detail = f"the prose ({stated_text}) agrees with no split of the printed run {raw!r}"
         results.append(_check(report, "recovery_proactive", where, solution, False, detail))
     return results
 
@@ -325,6 +351,8 @@ def _counts_as_printed(report: Report) -> None:
     for table in (report.requests, report.review_litigation):
         for row, cells in table.items():
             for column, cell in cells.items():
+                if cell.status != VALUE:  # as_count keeps it as it is (most cells of a garbled table)
+                    continue
                 kept = as_count(cell)
                 if kept is not cell:
                     cells[column] = kept

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 
 from .. import codebook
 from ..codebook import CARRY_ACROSS_YEARS, REVIEW_SUM, ROW_SUM
 from ..codebook.identities import equations
 from ..codebook.prose import prose_figures
-from .digits import _pieces_text, _split_values, grouped_readings, sum_readings
+from .digits import _pieces_text, _sum_readings, grouped_readings, split_value_sets
 
 # Names recorded in Cell.identities besides the identities of codebook/identities.csv.
 SINGLE_SPLIT = "single_split"  # the digits admit one split only: no identity was needed
@@ -76,20 +77,53 @@ class Solution:
 def _values_of(rows: Mapping[str, Sequence[tuple]], columns: Sequence[str]) -> dict[Key, frozenset]:
     values = {}
     for row, readings in rows.items():
+        keys = _keys(row, tuple(columns))
+        if len(readings) == 1:  # most rows: one value per cell
+            values.update(zip(keys, _singletons(readings[0]), strict=True))
+            continue
         by_column = zip(*readings, strict=True) if readings else ((),) * len(columns)  # the readings, transposed
-        values.update(((row, column), frozenset(found)) for column, found in zip(columns, by_column, strict=True))
+        values.update(zip(keys, map(frozenset, by_column), strict=True))
     return values
 
 
-def _attribute(stages: Sequence[tuple[tuple[str, ...], dict[Key, frozenset]]]) -> dict[Key, tuple[str, ...]]:
-    """For each cell fixed in the last stage, the identities of the first stage that fixed it."""
-    final = stages[-1][1]
-    named = {}
-    for key, values in final.items():
-        if len(values) != 1:
-            continue
-        named[key] = next(names for names, found in stages if len(found.get(key, ())) == 1)
-    return named
+# The same rows, columns and readings ("0000000" read as seven zeros) recur in every report: their cell keys and
+# one-value sets are made once (bounded; frozensets are shared safely).
+@lru_cache(maxsize=1024)
+def _keys(row: str, columns: tuple[str, ...]) -> tuple[Key, ...]:
+    return tuple((row, column) for column in columns)
+
+
+@lru_cache(maxsize=4096)
+def _singletons(reading: tuple) -> tuple[frozenset, ...]:
+    return tuple(frozenset((value,)) for value in reading)
+
+
+# A stage of the attribution: the identities it uses and how to solve with them alone, giving cell -> values for
+# (at least) the cells of the rows asked for.
+Stage = tuple[tuple[str, ...], Callable[[set[str]], Mapping[Key, frozenset]]]
+
+
+def _attribute(final: Mapping[Key, frozenset], stages: Sequence[Stage]) -> dict[Key, tuple[str, ...]]:
+    """For each cell fixed in ``final``, the identities of the first stage that fixed it (the last stage gives
+    ``final`` itself).
+
+    A stage is solved only while some fixed cell is left that no earlier stage fixed, and only for those cells'
+    rows: most cells are fixed by their run alone or by its own sum, and the solves with fewer identities then
+    need not run at all.
+    """
+    pending = [key for key, values in final.items() if len(values) == 1]
+    named: dict[Key, tuple[str, ...]] = {}
+    solved = 0
+    for names, solve in stages:
+        if not pending:
+            break
+        found = solve({row for row, _ in pending})
+        solved += 1
+        named.update((key, names) for key in pending if len(found.get(key, ())) == 1)
+        pending = [key for key in pending if key not in named]
+    if solved == 1:  # all named at once: already in the cells' order
+        return named
+    return {key: named[key] for key in final if key in named}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -106,13 +140,18 @@ def request_form(rows: Sequence[str]) -> tuple[str, bool]:
 
 def request_constraints(rows: Sequence[str]) -> list[Constraint]:
     """The column identities of section 三 (2 and 3 in identities.csv) as row -> coefficient, the same per column."""
-    form, one_row_other = request_form(rows)
+    return list(_form_constraints(*request_form(rows)))
+
+
+@cache
+def _form_constraints(form: str, one_row_other: bool) -> tuple[Constraint, ...]:
+    # Asked for by every stage of every report's search: read from the codebook once per form (never changed).
     first = codebook.applicants()[0]
     found: dict[str, dict[str, int]] = {}
     for equation in equations("requests", form, one_row_other=one_row_other):
         if equation.identity != ROW_SUM and equation.where.endswith(f".{first}"):
             found[equation.identity] = {row: c for (row, _), c in equation.coefficients().items()}
-    return list(found.items())
+    return tuple(found.items())
 
 
 def _active(
@@ -129,12 +168,14 @@ def _active(
     """
     active = []
     for name, coefficients in constraints:
+        printed = {r: c for r, c in coefficients.items() if r not in readings}  # rows whose cells were read
+        runs = {r: c for r, c in coefficients.items() if r in readings}  # the same for every column (never changed)
         for index, column in enumerate(columns):
             if (name, column) in dropped:
                 continue
-            if all(row in readings or (row, column) in fixed for row in coefficients):
-                constant = sum(c * (fixed[(r, column)] or 0) for r, c in coefficients.items() if r not in readings)
-                active.append(({r: c for r, c in coefficients.items() if r in readings}, index, constant))
+            if all((row, column) in fixed for row in printed):
+                constant = sum(c * (fixed[(r, column)] or 0) for r, c in printed.items())
+                active.append((runs, index, constant))
     return active
 
 
@@ -149,21 +190,42 @@ def _column_solve(
 
     Dynamic programming over the rows: the state is the vector of partial sums of the active constraint columns;
     states from which zero is out of reach (by the remaining rows' bounds) are dropped, and a backward pass keeps
-    only the states and readings that complete.
+    only the states and readings that complete. A row with one reading (most rows: "0000000") has no choice to
+    make: its contribution joins the constants instead of a layer, which leaves the joint readings as they were.
     """
     active = _active(constraints, readings, fixed, columns, dropped)
-    involved = [row for row in readings if any(row in coefficients for coefficients, _, _ in active)]
+    in_equations = {row for coefficients, _, _ in active for row in coefficients}
+    involved = [row for row in readings if row in in_equations]
     involved.sort(key=lambda row: len(readings[row]))
-    free = [row for row in readings if row not in involved]
-    deltas = [[tuple(c.get(row, 0) * (r[i] or 0) for c, i, _ in active) for r in readings[row]] for row in involved]
+    free = [row for row in readings if row not in in_equations]
+    single = {row: readings[row][0] for row in involved if len(readings[row]) == 1}
+    varying = [row for row in involved if row not in single]
+    deltas = [[_delta(active, row, r) for r in readings[row]] for row in varying]
     lows, highs = _suffix_bounds(deltas, len(active))
-    layers = _forward(deltas, tuple(k for _, _, k in active), lows, highs)
+    layers = _forward(deltas, _constants(active, single), lows, highs)
     count, kept = _backward(layers, deltas)
     for row in free:
         count *= len(readings[row])
-    chosen = {row: [readings[row][i] for i in sorted(kept[n])] for n, row in enumerate(involved)}
+    if not count:
+        return 0, {row: [] for row in readings}
+    used = dict(zip(varying, kept, strict=True))
+    chosen = {row: [readings[row][i] for i in sorted(used[row])] for row in varying}
+    chosen = {row: chosen[row] if row in chosen else list(readings[row]) for row in involved}  # in the rows' order
     chosen.update({row: list(readings[row]) for row in free})
-    return (count, chosen) if count else (0, {row: [] for row in readings})
+    return count, chosen
+
+
+def _constants(active: Sequence[tuple[dict[str, int], int, int]], single: Mapping[str, tuple]) -> tuple[int, ...]:
+    """Each active column's constant with the rows of a single reading added in."""
+    return tuple(
+        k + sum(c * (single[r][i] or 0) for r, c in coefficients.items() if r in single)
+        for coefficients, i, k in active
+    )
+
+
+def _delta(active: Sequence[tuple[dict[str, int], int, int]], row: str, reading: tuple) -> tuple[int, ...]:
+    """What one reading of a row adds to each active constraint column (a blank counts as nothing)."""
+    return tuple(c.get(row, 0) * (reading[i] or 0) for c, i, _ in active)
 
 
 def _suffix_bounds(deltas: list[list[tuple]], width: int) -> tuple[list[tuple], list[tuple]]:
@@ -210,16 +272,21 @@ def _backward(layers: list[dict[tuple, int]], deltas) -> tuple[int, list[set[int
 def _row_readings(runs: Mapping[str, Sequence[str]], columns: Sequence[str], known: Mapping[Key, int]):
     """Per row, the splits satisfying identity 1 and agreeing with the cells already read."""
     readings = {}
+    read_rows = {row for row, _ in known}  # garbled rows seldom have a cell read directly: nothing to compare
     for row, run in runs.items():
-        fits = sum_readings(run, len(columns)) if _has_digits(run) else [(None,) * len(columns)]
+        text = _pieces_text(run)  # once: its digits are looked at twice
+        fits = _sum_readings(text, len(columns)) if _has_digit(text) else [(None,) * len(columns)]
+        if row not in read_rows:
+            readings[row] = list(fits)
+            continue
         readings[row] = [r for r in fits if all(known.get((row, c), v) == v for c, v in zip(columns, r, strict=True))]
     return readings
 
 
-def _has_digits(run: str | Sequence[str]) -> bool:
+def _has_digit(text: str) -> bool:
     """A row printed as its label alone (（六）2. and 3. with no number) has no digits: its cells are blank — the
     layout says nothing was printed there — and count as nothing in the sums."""
-    return any(ch.isdigit() for ch in _pieces_text(run))
+    return any(map(str.isdigit, text))
 
 
 def _pins(narrative_totals: Mapping | None, previous_carried_forward: Mapping | None) -> dict[Key, tuple[int, str]]:
@@ -259,10 +326,8 @@ def solve_requests(
     names = codebook.applicants() if isinstance(columns, int) else tuple(columns)
     known = dict(known or {})
     runs = {row: run for row, run in runs.items() if row in rows}
-    alone = {row: _split_values(_pieces_text(run), len(names)) for row, run in runs.items()}
-    by_split = {(row, c): frozenset(v[i]) for row, v in alone.items() for i, c in enumerate(names)}
     readings = _row_readings(runs, names, known)
-    solution = _solve_stages(readings, rows, names, known, by_split)
+    solution = _solve_stages(readings, rows, names, known, runs)
     solution.empty_rows = [row for row, found in readings.items() if not found]
     pins = _pins(narrative_totals, previous_carried_forward)
     if pins and solution.readings > 0:
@@ -270,16 +335,33 @@ def solve_requests(
     return solution
 
 
-def _solve_stages(readings, rows, names, known, by_split) -> Solution:
+def _by_split(runs: Mapping[str, Sequence[str]], names: Sequence[str]) -> dict[Key, frozenset]:
+    """Per cell, the values it takes over every split of its row's run: the cells the digits alone fix."""
+    found: dict[Key, frozenset] = {}
+    for row, run in runs.items():
+        found.update(zip(_keys(row, tuple(names)), split_value_sets(_pieces_text(run), len(names)), strict=True))
+    return found
+
+
+def _solve_stages(readings, rows, names, known, runs) -> Solution:
     """Solve with every identity, and with fewer, to name for each cell the identities that fixed it."""
     constraints = request_constraints(rows)
     count, chosen = _column_solve(readings, constraints, known, names)
-    stages = [((SINGLE_SPLIT,), by_split), ((ROW_SUM,), _values_of(readings, names))]
-    for single in constraints:
-        stages.append(((ROW_SUM, single[0]), _values_of(_column_solve(readings, [single], known, names)[1], names)))
     values = _values_of(chosen, names)
-    stages.append(((ROW_SUM, *(name for name, _ in constraints)), values))
-    return Solution(count, values, _attribute(stages) if count else {})
+    if not count:
+        return Solution(count, values, {})
+
+    def with_one(single: Constraint, rows: set[str]) -> dict[Key, frozenset]:
+        kept = _column_solve(readings, [single], known, names)[1]
+        return _values_of({row: kept[row] for row in rows}, names)
+
+    stages: list[Stage] = [
+        ((SINGLE_SPLIT,), lambda rows: _by_split({row: runs[row] for row in rows}, names)),
+        ((ROW_SUM,), lambda rows: _values_of({row: readings[row] for row in rows}, names)),
+    ]
+    stages += [((ROW_SUM, single[0]), lambda rows, single=single: with_one(single, rows)) for single in constraints]
+    stages.append(((ROW_SUM, *(name for name, _ in constraints)), lambda rows: values))
+    return Solution(count, values, _attribute(values, stages))
 
 
 def _apply_pins(solution: Solution, readings, rows, names, known, pins) -> None:
@@ -326,10 +408,12 @@ def solve_review(
         for r in grouped_readings(text, len(proceedings), len(outcomes))
         if all(known.get(k, v) == v for k, v in zip(keys, r, strict=True))
     ]
-    by_split = _split_values(text, len(keys))
-    stages = [((SINGLE_SPLIT,), {k: frozenset(by_split[i]) for i, k in enumerate(keys)})]
-    stages.append(((REVIEW_SUM,), _flat_values(readings, keys)))
-    solution = Solution(len(readings), _flat_values(readings, keys), _attribute(stages) if readings else {})
+    values = _flat_values(readings, keys)
+    stages: list[Stage] = [
+        ((SINGLE_SPLIT,), lambda _: dict(zip(keys, split_value_sets(text, len(keys)), strict=True))),
+        ((REVIEW_SUM,), lambda _: values),
+    ]
+    solution = Solution(len(readings), values, _attribute(values, stages) if readings else {})
     tests = _review_tests(narrative_totals)
     narrowed = [r for r in readings if all(test(dict(zip(keys, r, strict=True))) for _, test in tests)]
     if tests and readings and not narrowed:

@@ -132,35 +132,37 @@ def _program(options: Mapping[str, RowOptions], equations: Sequence[Equation]):
         offsets[row] = position
         position += len(options[row].readings)
     width = position + len(equations)
-    lines, lower, upper = [], [], []
+    height = len(rows) + sum(1 if equation.column is None else 2 for equation in equations)
+    matrix = np.zeros((height, width))  # filled line by line, in the order the lines are described below
+    lower, upper = [], []
+    line = 0
     for row in rows:  # each row takes exactly one reading
-        line = np.zeros(width)
-        line[offsets[row] : offsets[row] + len(options[row].readings)] = 1
-        lines.append(line), lower.append(1), upper.append(1)
+        matrix[line, offsets[row] : offsets[row] + len(options[row].readings)] = 1
+        lower.append(1), upper.append(1)
+        line += 1
     for index, equation in enumerate(equations):
         flag = position + index
         if equation.column is None:  # a row's own sum: broken when a reading that breaks it is chosen
             (row,) = equation.terms
-            line = np.zeros(width)
-            for k, ok in enumerate(options[row].sums):
-                line[offsets[row] + k] = 0 if ok else 1
-            line[flag] = -1
-            lines.append(line), lower.append(-np.inf), upper.append(0)
+            sums = options[row].sums
+            matrix[line, offsets[row] : offsets[row] + len(sums)] = [0 if ok else 1 for ok in sums]
+            matrix[line, flag] = -1
+            lower.append(-np.inf), upper.append(0)
+            line += 1
             continue
-        line = np.zeros(width)
         bound = abs(equation.constant) + 1
         for row, coefficient in equation.terms.items():
             values = [coefficient * _value(r, equation.column) for r in options[row].readings]
-            line[offsets[row] : offsets[row] + len(values)] = values
+            matrix[line, offsets[row] : offsets[row] + len(values)] = values
             bound += max(abs(v) for v in values) if values else 0
         # |constant + line·x| <= bound * flag, as two rows: line·x - bound·flag <= -constant and
         # line·x + bound·flag >= -constant.
-        below, above = line.copy(), line.copy()
-        below[flag], above[flag] = -bound, bound
-        lines += [below, above]
+        matrix[line + 1] = matrix[line]
+        matrix[line, flag], matrix[line + 1, flag] = -bound, bound
         lower += [-np.inf, -equation.constant]
         upper += [-equation.constant, np.inf]
-    return rows, offsets, np.array(lines), np.array(lower, dtype=float), np.array(upper, dtype=float), width
+        line += 2
+    return rows, offsets, matrix, np.array(lower, dtype=float), np.array(upper, dtype=float), width
 
 
 def _broken_by(choice: Mapping[str, tuple], options, equations: Sequence[Equation]) -> tuple[EquationId, ...]:
@@ -190,10 +192,12 @@ def minimum_broken_sets(
     flags = width - len(equations)
     cost = np.zeros(width)
     cost[flags:] = 1
-    constraints = [LinearConstraint(matrix, lower, upper)]
     found: list[tuple[EquationId, ...]] = []
     best = None
     while len(found) < MAX_BROKEN_SETS:
+        # One constraint block, its rows in the order they were added: the program HiGHS receives is the same as
+        # from a list of blocks, without scipy converting and stacking every block again on each call.
+        constraints = LinearConstraint(matrix, lower, upper)
         result = milp(cost, integrality=np.ones(width), bounds=Bounds(0, 1), constraints=constraints)
         if result.status != 0 or result.x is None:
             return (best if best is not None else -1), found, True
@@ -203,7 +207,7 @@ def minimum_broken_sets(
             best = len(broken)
             ceiling = np.zeros(width)
             ceiling[flags:] = 1
-            constraints.append(LinearConstraint(ceiling, 0, best))
+            matrix, lower, upper = _with_row(matrix, lower, upper, ceiling, 0, best)
         if len(broken) > best:  # the program's tolerance let a worse reading through: nothing more at the optimum
             return best, found, True
         if broken not in found:
@@ -212,10 +216,15 @@ def minimum_broken_sets(
         for index, equation in enumerate(equations):
             if equation.key in broken:
                 cut[flags + index] = 1
-        constraints.append(LinearConstraint(cut, -np.inf, max(len(broken) - 1, 0)))
+        matrix, lower, upper = _with_row(matrix, lower, upper, cut, -np.inf, max(len(broken) - 1, 0))
         if not broken:
             return 0, found, True
     return best if best is not None else -1, found, False
+
+
+def _with_row(matrix: np.ndarray, lower: np.ndarray, upper: np.ndarray, line: np.ndarray, low: float, high: float):
+    """The program's constraints with one more row ``low <= line·x <= high``."""
+    return np.vstack([matrix, line]), np.append(lower, low), np.append(upper, high)
 
 
 def row_sum_key(row: str) -> EquationId:
@@ -341,9 +350,10 @@ def _search(runs, rows, names, known, options: Mapping[str, RowOptions]) -> Solu
                 chosen[row].update(found)
     if not solution.readings:
         return solution
-    solution.values = {
-        (row, column): frozenset(r[i] for r in found) for row, found in chosen.items() for i, column in enumerate(names)
-    }
+    solution.values = {}
+    for row, found in chosen.items():
+        by_column = zip(*found, strict=True) if found else ((),) * len(names)  # the readings, transposed
+        solution.values.update(zip([(row, column) for column in names], map(frozenset, by_column), strict=True))
     solution.identities = _deciding(solution, options, equations, names)
     return solution
 
@@ -351,6 +361,10 @@ def _search(runs, rows, names, known, options: Mapping[str, RowOptions]) -> Solu
 def _deciding(solution: Solution, options, equations: Sequence[Equation], names) -> dict[Key, tuple[str, ...]]:
     """For each fixed cell: the run alone (single_split), or the identities held in every optimal reading of it."""
     held = [e for e in equations if all(e.key not in broken for broken in solution.broken_sets)]
+    held_by_row: dict[str, list[Equation]] = {}  # in the equations' order
+    for equation in held:
+        for row in equation.terms:
+            held_by_row.setdefault(row, []).append(equation)
     named = {}
     for (row, column), values in solution.values.items():
         if len(values) != 1:
@@ -359,7 +373,7 @@ def _deciding(solution: Solution, options, equations: Sequence[Equation], names)
         if not options[row].implied and len({r[index] for r in options[row].readings}) == 1:
             named[(row, column)] = (SINGLE_SPLIT,)
             continue
-        touching = [e.key[0] for e in held if row in e.terms and e.column in (None, index)]
+        touching = [e.key[0] for e in held_by_row.get(row, ()) if e.column in (None, index)]
         named[(row, column)] = tuple(dict.fromkeys(touching))
     return named
 
