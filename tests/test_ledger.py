@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from govstats.dataset.build import whole_corpus_checks
+from govstats.dataset.build import CORPUS_CHECKS, whole_corpus_checks
 from govstats.dataset.ledger import Ledger
 from govstats.dataset.parallel import LogEntry
 from govstats.model import NarrativeFigure
@@ -36,7 +36,7 @@ def test_corpus_checks_run_per_agency_give_the_same_results_as_over_the_whole_co
     ledger = Ledger(tmp_path / "ledger.sqlite")
     for summary in summaries:
         ledger.record(LogEntry(summary.report_id, None), summary)
-    found = ledger.run_corpus_checks(whole_corpus_checks)
+    found = sum(ledger.run_corpus_checks(check) for check in CORPUS_CHECKS)
     by_report = {report_id: checks for report_id, checks in _stored(ledger)}
     whole = whole_corpus_checks(summaries)
     assert found == len(whole) > 0
@@ -50,3 +50,19 @@ def test_corpus_checks_run_per_agency_give_the_same_results_as_over_the_whole_co
 def _stored(ledger: Ledger):
     rows = ledger.db.execute("SELECT DISTINCT report_id FROM corpus_checks ORDER BY report_id").fetchall()
     return zip([row[0] for row in rows], [checks for _, checks in ledger.corpus_checks()], strict=True)
+
+
+def test_an_agencys_summaries_reach_a_check_one_at_a_time_not_as_a_list(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    for year in (2022, 2023, 2024):
+        summary = _summary(f"x{year}.txt", "甲局", year, 0, 0)
+        ledger.record(LogEntry(summary.report_id, None), summary)
+    given, seen = [], []
+
+    def check(summaries):
+        given.append(iter(summaries) is summaries)  # an iterator: held by the check only as far as it keeps them
+        seen.extend(summary.report_id for summary in summaries)
+        return []
+
+    assert ledger.run_corpus_checks(check) == 0
+    assert given == [True] and seen == ["x2022.txt", "x2023.txt", "x2024.txt"]  # one agency, in year order

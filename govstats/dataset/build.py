@@ -25,7 +25,7 @@ import shutil
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,10 +77,14 @@ def discover(raw_dir: Path) -> list[Path]:
     return [Path(raw_dir) / relative for relative in found.documents if printable_id(relative) not in documentation]
 
 
-def whole_corpus_checks(summaries: list) -> list[CheckResult]:
-    """The checks that compare documents with each other (across years of one agency: the build runs them on one
-    agency's summaries at a time)."""
-    return corpus_checks(summaries) + narrative_corpus_checks(summaries)
+# The checks that compare documents with each other (across years of one agency: the build runs each on one
+# agency's summaries at a time).
+CORPUS_CHECKS = (corpus_checks, narrative_corpus_checks)
+
+
+def whole_corpus_checks(summaries: Sequence) -> list[CheckResult]:
+    """Every corpus check over all ``summaries`` at once (what the build's agency-by-agency runs add up to)."""
+    return [result for check in CORPUS_CHECKS for result in check(summaries)]
 
 
 def _year_order(year: int | None) -> tuple[bool, int]:
@@ -330,7 +334,8 @@ def _stream(outcomes: Iterable[Outcome], spool: Spool, ledger: Ledger, bar, foun
 
 def _spool_corpus_checks(spool: Spool, ledger: Ledger) -> None:
     """The corpus checks, agency by agency, into the ledger's counts and the checks table (in report-id order)."""
-    ledger.run_corpus_checks(whole_corpus_checks)
+    for check in CORPUS_CHECKS:
+        ledger.run_corpus_checks(check)
     for year, checks in ledger.corpus_checks():
         spool.add("checks", year, tidy.checks_columns(checks))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..model import CheckResult
@@ -33,7 +33,15 @@ CREATE TABLE corpus_checks (arrival INTEGER PRIMARY KEY, report_id TEXT NOT NULL
 # The entries' count columns, in the order of LogEntry.counts (``count_slot`` says which one counts a check).
 _COUNT_COLUMNS = ("passed", "failed", "not_evaluable")
 
-CorpusCheck = Callable[[list[CorpusSummary]], list[CheckResult]]
+CorpusCheck = Callable[[Iterable[CorpusSummary]], list[CheckResult]]
+
+
+def _summaries(rows: Iterable[tuple[str, str]], years: dict[str, int]) -> Iterator[CorpusSummary]:
+    """The summaries of (agency, summary JSON) rows, noting each report's year in ``years`` as it passes."""
+    for _, text in rows:
+        summary = CorpusSummary.from_record(json.loads(text))
+        years[summary.report_id] = summary.year
+        yield summary
 
 
 class Ledger:
@@ -58,13 +66,16 @@ class Ledger:
 
     def run_corpus_checks(self, check: CorpusCheck) -> int:
         """Run ``check`` on each agency's summaries (in year, then arrival, order), add its results to the log
-        entries' counts and keep them for :meth:`corpus_checks`; returns how many there were."""
+        entries' counts and keep them for :meth:`corpus_checks`; returns how many there were.
+
+        The summaries reach the check one at a time, as it takes them: a check keeps what it compares (one report
+        per agency and year), so an agency of many reports (or a corpus whose agency names were all read alike)
+        does not have to fit in memory at once."""
         rows = self.db.execute("SELECT agency, summary FROM summaries ORDER BY agency, year, arrival")
         found = 0
         for _, group in itertools.groupby(rows, key=lambda row: row[0]):
-            summaries = [CorpusSummary.from_record(json.loads(text)) for _, text in group]
-            years = {summary.report_id: summary.year for summary in summaries}
-            results = check(summaries)
+            years: dict[str, int] = {}
+            results = check(_summaries(group, years))
             self._store(results, years)
             found += len(results)
         return found
