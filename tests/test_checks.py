@@ -9,9 +9,10 @@ import pytest
 from conftest import CLEAN_SEEDS, seed_path
 
 from govstats.extract import read_source
-from govstats.model import Cell, CheckResult, Report
+from govstats.model import Cell, CheckResult, NarrativeFigure, Report
 from govstats.transform.parse import parse_source
-from govstats.validate.checks import corpus_checks, report_checks
+from govstats.validate.checks import CorpusSummary, corpus_checks, report_checks
+from govstats.validate.prose import narrative_corpus_checks
 
 
 def parsed(seed: str) -> Report:
@@ -65,3 +66,20 @@ def test_shanghai_carried_forward_2023_equals_carried_over_2024_when_both_are_kn
     assert len(results) == 7 and all(r.passed for r in results)
     earlier.requests["carried_forward"]["total"] = Cell(2096)
     assert [r.where.split(": ")[1] for r in corpus_checks([earlier, later]) if r.passed is False] == ["requests.total"]
+
+
+def test_both_cross_year_checks_compare_the_first_report_of_an_agency_and_year_never_a_second_copy():
+    def summary(report_id, year, forward, received, growth=None):
+        cells = {"requests.carried_forward.total": forward, "requests.new_requests.total": received}
+        prose = {"requests_growth_pct": NarrativeFigure("requests_growth_pct", growth, "%", "", "", "10%")}
+        return CorpusSummary(report_id, "甲局", year, cells, prose if growth is not None else {})
+
+    reports = [
+        summary("a2023.txt", 2023, 5, 100),
+        summary("b2023.txt", 2023, 9, 50),
+        summary("c2024.txt", 2024, 0, 110, 10),
+    ]
+    carried = corpus_checks(reports)
+    [growth] = narrative_corpus_checks(reports)
+    assert carried and all("a2023.txt" in check.detail and "b2023.txt" not in check.detail for check in carried)
+    assert growth.expected == 10 and growth.passed  # (110 - 100) / 100 from a2023.txt, not (110 - 50) / 50

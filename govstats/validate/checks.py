@@ -133,12 +133,19 @@ def corpus_summary(report: Report) -> CorpusSummary:
     return CorpusSummary(report.report_id, report.agency, report.year, cells, narrative)
 
 
+def by_agency_year(reports: Iterable[Report | CorpusSummary]) -> dict[tuple[str, int], Report | CorpusSummary]:
+    """The report each cross-year check compares for an agency and year: the first given (in report-id order, the
+    build's); a later one of the same agency and year (a second copy) is compared by no check."""
+    found: dict[tuple[str, int], Report | CorpusSummary] = {}
+    for report in reports:
+        if report.agency and report.year:
+            found.setdefault((report.agency, report.year), report)
+    return found
+
+
 def corpus_checks(reports: Iterable[Report | CorpusSummary]) -> list[CheckResult]:
     """Identity 5: carried_forward of year t equals carried_over of year t+1, for each agency."""
-    by_agency: dict[tuple[str, int], Report | CorpusSummary] = {}
-    for summary in reports:
-        if summary.agency and summary.year:
-            by_agency.setdefault((summary.agency, summary.year), summary)
+    by_agency = by_agency_year(reports)
     results = []
     for (agency, year), earlier in sorted(by_agency.items()):
         later = by_agency.get((agency, year + 1))

@@ -15,6 +15,7 @@ from ..model import CheckResult, NarrativeFigure, Report
 from ..textnorm import replace_chars
 from ..transform.narrative import FULLWIDTH_TO_ASCII, PERCENTAGE, figures_of
 from ..transform.recover import NARRATIVE_TOTAL, PROSE
+from .checks import by_agency_year
 
 NARRATIVE_VS_TABLE = "narrative_vs_table"
 NARRATIVE_PERCENTAGE = "narrative_percentage"
@@ -139,7 +140,7 @@ def _received(report: Report) -> float | None:
 
 def narrative_corpus_checks(reports: Iterable[Report]) -> list[CheckResult]:
     """Printed year-on-year growth of requests against the previous year's report of the same agency."""
-    by_year = {(r.agency, r.year): r for r in reports if r.agency and r.year}
+    by_year = by_agency_year(reports)  # the same report of an agency and year as identity 5 compares
     results = []
     for (agency, year), later in sorted(by_year.items()):
         growth = figures_of(later).get("requests_growth_pct")
