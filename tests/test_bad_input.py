@@ -12,7 +12,7 @@ from govstats.dataset.contract import report_json
 from govstats.dataset.limits import Limits
 from govstats.dataset.pipeline import process_file
 from govstats.errors import EmptyFile, UndecodableBytes
-from govstats.extract.text import decode, simplified, simplified_line
+from govstats.extract.text import _CJK, _report_characters, _report_share, decode, simplified, simplified_line
 
 JINSHAN = "000_26d4c64f71069daa"
 
@@ -121,6 +121,17 @@ def _traditional(text: str) -> str:
     import opencc
 
     return opencc.OpenCC("s2t").convert(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "abc", "政府信息公开工作年度报告", "畐跋" * 50 + "政府", "😀政😀府𠀀信" * 3, "年" * 30_000, "ａ年\ud800报告"],
+)
+def test_report_share_counts_the_chinese_characters_of_the_first_20000(text):
+    """The share counted on UTF-16 code units is the share of the characters _CJK finds (surrogates never count)."""
+    chinese = _CJK.findall(text[:20_000])
+    share = sum(char in _report_characters() for char in chinese) / len(chinese) if chinese else 1.0
+    assert _report_share(text) == share
 
 
 def test_big5_bytes_are_decoded_as_big5_not_as_the_gb18030_nonsense_they_also_decode_to():

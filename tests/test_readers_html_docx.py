@@ -11,10 +11,12 @@ import docx
 import pytest
 from conftest import ROOT, expected, needs_expected
 from docx.enum.text import WD_BREAK
+from hypothesis import given
+from hypothesis import strategies as st
 
 from govstats import codebook
 from govstats.errors import UnknownFormat
-from govstats.extract import read_source, sniff
+from govstats.extract import cells, read_source, sniff
 from govstats.extract.cells import clean, join_pieces
 from govstats.extract.docx import read_docx
 from govstats.extract.html import decode_html, read_html
@@ -48,6 +50,18 @@ def test_clean_drops_padding_and_joins_wrapped_chinese_without_spaces():
     assert clean("本年新收政府\r\n   信息公开申请数量") == "本年新收政府信息公开申请数量"
     assert clean("结果 维持") == "结果 维持"  # a printed space is kept (one), only line breaks vanish
     assert clean("Total\n cases") == "Total cases"
+
+
+def _clean_by_the_rule(text: str) -> str:
+    """clean() as the rule states it: every whitespace run judged by _collapse, invisible characters dropped first."""
+    text = "".join(char for char in text if char not in "\u200b\u200c\u200d\u2060\ufeff")
+    return cells._SPACE.sub(lambda match: cells._collapse(match, text), text).strip()
+
+
+@given(st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x85\xa0\u2028\u3000\u200b\ufeff\u2060aZ19.-、中文（）éİ", max_size=30))
+def test_clean_is_the_whitespace_rule_on_every_run(text):
+    """The fast paths (no line break: runs collapsed by str.split) give what the rule gives run by run."""
+    assert clean(text) == _clean_by_the_rule(text)
 
 
 def test_join_pieces_keeps_notes_and_never_glues_two_numbers():
@@ -93,6 +107,16 @@ def test_html_hidden_elements_and_footnote_marks():
         "<td style='visibility: hidden'>8</td><td>0</td></tr></table>"
     )
     assert rows(read_html("t.html", html(body)))[0][1] == ["规章（注1）", "17（注2）", "0"]
+
+
+def test_html_long_and_repeated_hiding_styles():
+    """Styles are judged once per distinct style (cached) and long ones without the cache: both hide alike."""
+    long_style = "color:red;" * 100 + "DISPLAY : NONE"
+    body = "".join(f"<td style='{style}'>9</td>" for style in ["display:none", long_style] * 2)
+    assert rows(read_html("t.html", html(f"<table><tr><td>规章</td>{body}<td>0</td></tr></table>")))[0][1] == [
+        "规章",
+        "0",
+    ]
 
 
 def test_html_blank_slash_dash_and_notes_are_kept_as_printed():
@@ -300,6 +324,20 @@ def test_docx_reader_rejects_a_broken_package():
 # --- the rendered fixtures ----------------------------------------------------------------------------------------
 
 FIXTURE_FILES = [FIXTURES / f"{seed}.{flavor}" for flavor in ("html", "docx") for seed in ("000", "002", "003", "004")]
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "flavor"),
+    [
+        (b"<span>a</span><b>b</b>" * 500 + b"<p>c", "x.txt", "html"),  # many inline tags
+        (b"<span>a</span> text", "x.txt", "text"),  # two inline tags decide nothing
+        (b"<b>a</b>&nbsp;", "x.txt", "html"),  # with an entity
+        (b"<b>a", "x.html", "html"),  # one, and the name says HTML
+        (b"text <br>" + b"x" * 3000 + b"<table>", "x.txt", "html"),  # a structural tag anywhere
+    ],
+)
+def test_html_is_sniffed_by_structure_or_enough_inline_tags(data, name, flavor):
+    assert sniff(data, name) == flavor
 
 
 @pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from ..model import Line
 
 # Characters that are whitespace on the page but not to str.split(): zero-width space, BOM, word joiner.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _SPACE = re.compile(r"\s+")
 
 
@@ -39,8 +39,11 @@ def clean(text: str) -> str:
 
     ``&nbsp;`` and the ideographic space are whitespace; a cell holding only them is blank.
     """
-    text = text.translate(_INVISIBLE)
-    return _SPACE.sub(lambda m: _collapse(m, text), text).strip()
+    text = _INVISIBLE.sub("", text).strip()  # a run at either end is dropped
+    if "\n" in text or "\r" in text:  # a wrapped line: the run around the break is judged by its neighbours
+        text = _SPACE.sub(lambda m: _collapse(m, text), text)
+    # Every other run is one space: str.split's whitespace is the same as the pattern's \s (str.isspace).
+    return " ".join(text.split())
 
 
 def join_pieces(pieces: Iterable[str]) -> str:
@@ -50,6 +53,8 @@ def join_pieces(pieces: Iterable[str]) -> str:
     """
     joined = ""
     for piece in pieces:
+        if piece.isspace():  # a blank line (often the source's indentation between tags): nothing to clean
+            continue
         piece = clean(piece)
         if not piece:
             continue

@@ -8,6 +8,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import EmptyFile, UndecodableBytes
 from ..model import Line, SourceText
 
@@ -79,8 +81,23 @@ def _report_characters() -> frozenset[str]:
 
 
 def _report_share(text: str) -> float:
-    sample = _CJK.findall(text[:20_000])
-    return sum(char in _report_characters() for char in sample) / len(sample) if sample else 1.0
+    """The share of the Chinese characters (those _CJK matches) in the first 20,000 that are label characters."""
+    chinese, label = _character_tables()
+    # Counted on the UTF-16 code units, by table look-up in numpy: a regex scan or a list of 20,000 one-character
+    # strings costs 0.3 ms a page. The CJK block is in the BMP, so a character is one unit (a surrogate never counts).
+    units = np.frombuffer(text[:20_000].encode("utf-16-le", "surrogatepass"), dtype="<u2")
+    total = int(np.count_nonzero(chinese[units]))
+    return int(np.count_nonzero(label[units])) / total if total else 1.0
+
+
+@lru_cache(maxsize=1)
+def _character_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Whether each UTF-16 code unit is a Chinese character (_CJK), and whether it is a label character."""
+    chinese = np.zeros(0x10000, dtype=bool)
+    chinese[0x4E00:0xA000] = True
+    label = np.zeros(0x10000, dtype=bool)
+    label[[ord(char) for char in _report_characters()]] = True
+    return chinese, label
 
 
 def _reads_as_report(text: str) -> bool:
