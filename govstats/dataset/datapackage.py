@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import __version__
-from . import schema, shapes
+from . import memory, schema, shapes
 
 PACKAGE_NAME = "govstats-ogi-annual-reports"
 PROFILE = "https://datapackage.org/profiles/2.0/{}.json"
@@ -84,11 +84,7 @@ def read_table(path: Path, columns: list[str] | None = None, restore_year: bool 
         table = pq.read_table(part, partitioning=None)
         if columns is not None:
             table = table.select([name for name in columns if name in table.column_names])
-        wanted = restore_year and (columns is None or PARTITION_COLUMN in columns)
-        if PARTITION_COLUMN not in table.column_names and "=" in part.parent.name and wanted:
-            year = _partition_year(part.parent.name)
-            table = table.append_column(PARTITION_COLUMN, pa.array([year] * table.num_rows, pa.int64()))
-        parts.append(table)
+        parts.append(_with_partition_year(table, part, columns) if restore_year else table)
     if not parts:
         raise FileNotFoundError(f"{path}: no Parquet files in this folder")
     return pa.concat_tables(parts, promote_options="permissive").to_pandas()
@@ -125,9 +121,20 @@ def read_rows(path: Path, columns: list[str], report_ids: list[str]) -> pd.DataF
         present = [name for name in columns if name in handle.schema_arrow.names]
         selected = pa.schema([handle.schema_arrow.field(name) for name in present])
         for batch in handle.iter_batches(columns=present, row_groups=_row_groups_between(handle, bounds)):
-            pieces.append(pa.Table.from_batches([batch], selected).filter(pc.is_in(batch["report_id"], wanted)))
-        pieces.append(selected.empty_table())  # the columns, even where no batch has a row
+            rows = pa.Table.from_batches([batch], selected).filter(pc.is_in(batch["report_id"], wanted))
+            pieces.append(_with_partition_year(rows, part, columns))
+        pieces.append(_with_partition_year(selected.empty_table(), part, columns))  # the columns, even with no row
     return pa.concat_tables(pieces, promote_options="permissive").to_pandas()
+
+
+def _with_partition_year(table: pa.Table, part: Path, columns: list[str] | None) -> pa.Table:
+    """A partition file's rows with the Hive partition column restored from its folder name, when it is wanted
+    and the file leaves it out (a file of the year layout)."""
+    wanted = columns is None or PARTITION_COLUMN in columns
+    if PARTITION_COLUMN in table.column_names or "=" not in part.parent.name or not wanted:
+        return table
+    year = _partition_year(part.parent.name)
+    return table.append_column(PARTITION_COLUMN, pa.array([year] * table.num_rows, pa.int64()))
 
 
 def _row_groups_between(handle: pq.ParquetFile, bounds: tuple[str, str] | None) -> list[int]:
@@ -248,17 +255,24 @@ def duckdb_sql(tables: list[str]) -> str:
 def _derived_batches(out_dir: Path):
     """The derived tables of every batch of DERIVED_BATCH annual reports, in report_id order."""
     present = {name: wanted for name, wanted in DERIVED_FROM.items() if (out_dir / f"{name}.parquet").exists()}
-    reports = read_tables(out_dir, {"reports": present["reports"]})["reports"] if "reports" in present else None
-    ids = [] if reports is None else shapes.annual_reports(reports)["report_id"].tolist()
+    ids = _annual_report_ids(out_dir) if "reports" in present else []
     for start in range(0, max(len(ids), 1), DERIVED_BATCH):
         batch = ids[start : start + DERIVED_BATCH]
-        tables = {"reports": reports[reports["report_id"].isin(batch)]} if reports is not None else {}
-        for name, wanted in present.items():
-            if name != "reports":
-                tables[name] = conform(name, read_rows(out_dir / f"{name}.parquet", wanted, batch))
+        tables = {}
+        for name, wanted in present.items():  # the reports table too: only the batch's rows are ever held
+            tables[name] = conform(name, read_rows(out_dir / f"{name}.parquet", wanted, batch))
         for name, wanted in DERIVED_FROM.items():
             tables.setdefault(name, schema.empty(name)[wanted])
-        yield shapes.derived_tables(tables)
+        derived = shapes.derived_tables(tables)
+        del tables
+        memory.release_freed()  # the batch's rows, before the next batch is read
+        yield derived
+
+
+def _annual_report_ids(out_dir: Path) -> list[str]:
+    """The ids of the annual reports, in report_id order (read from the three columns that tell them)."""
+    keys = read_tables(out_dir, {"reports": ["report_id", "document", "status"]})["reports"]
+    return shapes.annual_reports(keys)["report_id"].tolist()
 
 
 def write_derived(out_dir: Path) -> None:
