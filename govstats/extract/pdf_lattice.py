@@ -22,9 +22,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import groupby
 from math import inf
-from operator import itemgetter
+
+import numpy as np
 
 Char = tuple[float, float, float, float, str, float, int]
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
@@ -82,48 +85,50 @@ def ruling_lines(horizontal: list, vertical: list) -> tuple[list, list]:
 def find_tables(horizontal: list, vertical: list) -> list[list[Box]]:
     """The page's ruled tables, top to bottom, each as its cells (a table has at least two cells)."""
     horizontal, vertical = ruling_lines(horizontal, vertical)
-    crossings: dict[tuple[float, float], tuple[set[int], set[int]]] = {}
-    for v, (x, top, bottom) in enumerate(vertical):
-        for h, (y, x0, x1) in enumerate(horizontal):
+    crossings: dict[tuple[float, float], list[float]] = {}
+    for x, top, bottom in vertical:
+        for y, x0, x1 in horizontal:
             if top <= y + CROSS and bottom >= y - CROSS and x0 - CROSS <= x <= x1 + CROSS:
-                found = crossings.setdefault((x, y), (set(), set()))
-                found[0].add(v)
-                found[1].add(h)
-    cells = _cells(crossings)
-    return _tables(cells)
+                reach = crossings.setdefault((x, y), [-inf, -inf])
+                reach[0] = max(reach[0], bottom)
+                reach[1] = max(reach[1], x1 + CROSS)
+    return _tables(_cells(crossings))
 
 
-def _cells(crossings: dict[tuple[float, float], tuple[set[int], set[int]]]) -> list[Box]:
-    """For each crossing, the smallest rectangle it opens (down and right) whose sides are all ruled."""
+def _cells(crossings: dict[tuple[float, float], list[float]]) -> list[Box]:
+    """For each crossing, the smallest rectangle it opens (down and right) whose sides are all ruled.
+
+    A crossing keeps how far its ruling lines reach: the bottom furthest down of its vertical lines and the
+    furthest right end (plus CROSS) of its horizontal ones. A crossing lower in its column is joined to it by a vertical
+    line exactly when it lies within CROSS of that bottom (such a line crosses the lower crossing's horizontal
+    lines too), and one further right in its row likewise: no line needs to be looked at twice.
+    """
     by_x: dict[float, list[float]] = defaultdict(list)
     by_y: dict[float, list[float]] = defaultdict(list)
     for x, y in sorted(crossings):
         by_x[x].append(y)
         by_y[y].append(x)
-
-    def down(x: float, y0: float, y1: float) -> bool:
-        return bool(crossings[(x, y0)][0] & crossings[(x, y1)][0])
-
-    def across(y: float, x0: float, x1: float) -> bool:
-        return bool(crossings[(x0, y)][1] & crossings[(x1, y)][1])
-
     cells = []
     for x, y in sorted(crossings):
-        column, row = by_x[x], by_y[y]
-        right = [r for r in row[bisect_right(row, x) :] if across(y, x, r)]
-        cell = next(
-            (
-                (x, y, r, b)
-                for b in column[bisect_right(column, y) :]
-                if down(x, y, b)
-                for r in right
-                if (r, b) in crossings and down(r, y, b) and across(b, x, r)
-            ),
-            None,
-        )
+        cell = _opened(crossings, x, y, by_x[x], by_y[y])
         if cell is not None:
             cells.append(cell)
     return cells
+
+
+def _opened(crossings: dict[tuple[float, float], list[float]], x: float, y: float, column: list, row: list):
+    """The smallest ruled rectangle whose top-left corner is the crossing (x, y), or None."""
+    bottom, reach = crossings[(x, y)]
+    rights = row[bisect_right(row, x) : bisect_right(row, reach)]  # the crossings a rule joins (x, y) to
+    if not rights:
+        return None
+    for b in column[bisect_right(column, y) :]:
+        if bottom < b - CROSS:
+            return None  # the vertical rules through (x, y) end above b, so above every crossing further down
+        for r in rights:
+            if (r, b) in crossings and crossings[(r, y)][0] >= b - CROSS and r <= crossings[(x, b)][1]:
+                return (x, y, r, b)
+    return None
 
 
 def _tables(cells: list[Box]) -> list[list[Box]]:
@@ -172,92 +177,151 @@ def bbox(cells: list[Box]) -> Box:
 # --- characters → cells ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Chars:
+    """Characters as columns, one row per :data:`Char`: a page holds a thousand or more, and the grouping into
+    cells, lines and words is done on whole columns at once (numpy), not character by character."""
+
+    x0: np.ndarray
+    top: np.ndarray
+    x1: np.ndarray
+    bottom: np.ndarray
+    baseline: np.ndarray
+    code: np.ndarray  # the character's code point (uint32)
+    spaced: np.ndarray  # int8: 2 printed space before it, 1 a space the text layer put in, 0 none
+
+    @classmethod
+    def of(cls, chars: Sequence[Char]) -> Chars:
+        x0, top, x1, bottom, text, baseline, spaced = zip(*chars, strict=True) if chars else [()] * 7
+        floats = [np.array(column, dtype=np.float64) for column in (x0, top, x1, bottom, baseline)]
+        code = np.array([ord(char) for char in text], dtype=np.uint32)
+        return cls(*floats[:4], floats[4], code, np.array(spaced, dtype=np.int8))
+
+    @property
+    def count(self) -> int:
+        return len(self.code)
+
+    def take(self, which: np.ndarray) -> Chars:
+        """The characters ``which`` selects (a mask or indexes), in that order."""
+        return Chars(*(getattr(self, name)[which] for name in _COLUMNS))
+
+
+_COLUMNS = ("x0", "top", "x1", "bottom", "baseline", "code", "spaced")
+PROSE, NOWHERE = -1, -2  # not in a table; in a table but in none of its cells (its centre on a rule)
+
+
 class CellIndex:
     """Which cell of a table holds a point: the cells' edges cut the table into a grid looked up by bisection."""
 
     def __init__(self, cells: list[Box]) -> None:
-        self.xs = sorted({c[0] for c in cells} | {c[2] for c in cells})
-        self.ys = sorted({c[1] for c in cells} | {c[3] for c in cells})
-        self.owner: dict[tuple[int, int], int] = {}
-        for index, (x0, top, x1, bottom) in enumerate(cells):
-            for i in range(self.xs.index(x0), self.xs.index(x1)):
-                for j in range(self.ys.index(top), self.ys.index(bottom)):
-                    self.owner[(i, j)] = index
+        xs = sorted({c[0] for c in cells} | {c[2] for c in cells})
+        ys = sorted({c[1] for c in cells} | {c[3] for c in cells})
+        self.xs, self.ys = np.array(xs), np.array(ys)
+        self.owner = np.full((len(xs) - 1, len(ys) - 1), -1)
+        for index, (x0, top, x1, bottom) in enumerate(cells):  # a later cell wins where cells overlap
+            self.owner[xs.index(x0) : xs.index(x1), ys.index(top) : ys.index(bottom)] = index
 
-    def find(self, x: float, y: float) -> int | None:
-        i, j = bisect_right(self.xs, x) - 1, bisect_right(self.ys, y) - 1
-        if i < 0 or j < 0 or i >= len(self.xs) - 1 or j >= len(self.ys) - 1:
-            return None
-        return self.owner.get((i, j))
+    def find(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The cell holding each point, -1 where none does."""
+        i = np.searchsorted(self.xs, x, side="right") - 1
+        j = np.searchsorted(self.ys, y, side="right") - 1
+        inside = (i >= 0) & (j >= 0) & (i < len(self.xs) - 1) & (j < len(self.ys) - 1)
+        found = np.full(len(x), -1)
+        found[inside] = self.owner[i[inside], j[inside]]
+        return found
 
 
-def centre(char: Char) -> tuple[float, float]:
-    return (char[0] + char[2]) / 2, (char[1] + char[3]) / 2
+def assign(chars: Chars, tables: list[list[Box]]) -> np.ndarray:
+    """For each character, the cell holding its centre, numbered through the tables in order: PROSE outside
+    every table's box, NOWHERE inside one but in none of its cells. The first table whose box holds it wins."""
+    group = np.full(chars.count, PROSE)
+    x, y = (chars.x0 + chars.x1) / 2, (chars.top + chars.bottom) / 2
+    free = np.ones(chars.count, dtype=bool)
+    first = 0
+    for cells in tables:
+        x0, top, x1, bottom = bbox(cells)
+        inside = free & (x0 <= x) & (x <= x1) & (top <= y) & (y <= bottom)
+        free &= ~inside
+        found = CellIndex(cells).find(x[inside], y[inside])
+        group[inside] = np.where(found >= 0, first + found, NOWHERE)
+        first += len(cells)
+    return group
 
 
 # --- characters → words → lines ----------------------------------------------------------------------------------
 
-
-def _by_top(items: list, key) -> list[list]:
-    """Items grouped into lines: sorted by ``key``, a new line where it is more than Y_GAP past the last item's."""
-    lines: list[list] = []
-    last = -inf
-    for item in sorted(items, key=key):
-        value = key(item)
-        if value > last + Y_GAP:
-            lines.append([item])
-        else:
-            lines[-1].append(item)
-        last = value
-    return lines
+_LATIN = np.array([chr(code).isalnum() for code in range(128)])  # ASCII letters and digits
 
 
-def _line_words(line: list[Char]) -> list[str]:
-    """One line's words: its characters left to right, split at spaces and at wide gaps.
+def lines(chars: Chars, group: np.ndarray) -> list[tuple[int, float, str]]:
+    """Each group's characters as lines: (group, top of the line's highest glyph box, its words joined by one
+    space), groups in increasing order, each group's lines top to bottom.
 
-    A new word starts where a printed space stands before a character (spaced 2), where the gap to the character
-    before is wider than X_GAP (or the character starts left of the one before), and where pdfium put a space in
-    for a narrower gap between two Latin letters or digits (spaced 1).
+    A line is the characters of one group on one baseline: sorted by baseline (stably: ties keep the text's
+    order), a new line starts more than Y_GAP past the character before, as a Latin run in a CJK line shares the
+    baseline though its font's glyph boxes stand higher or lower. A line's characters go left to right (stably),
+    and a new word starts where a printed space stands before a character (spaced 2), where the gap to the
+    character before is wider than X_GAP (or the character starts left of the one before), and where pdfium put
+    a space in for a narrower gap between two Latin letters or digits (spaced 1).
     """
-    line.sort(key=_X0)
-    words, word = [], [line[0][4]]
-    before = line[0]
-    for char in line[1:]:
-        x0, spaced = char[0], char[6]
-        if (
-            spaced == 2
-            or x0 < before[0]
-            or x0 > before[2] + X_GAP
-            or (spaced == 1 and _latin(before[4]) and _latin(char[4]))
-        ):
-            words.append("".join(word))
-            word = []
-        word.append(char[4])
-        before = char
-    words.append("".join(word))
-    return words
+    if not chars.count:
+        return []
+    order = _order(group, chars.baseline)
+    baseline, within = chars.baseline[order], group[order]
+    new_line = np.empty(chars.count, dtype=bool)
+    new_line[0] = True
+    new_line[1:] = (within[1:] != within[:-1]) | (baseline[1:] > baseline[:-1] + Y_GAP)
+    order = order[_order(np.cumsum(new_line), chars.x0[order])]  # each line keeps its place, sorted left to right
+    x0, x1, spaced, code = chars.x0[order], chars.x1[order], chars.spaced[order], chars.code[order]
+    latin = _LATIN[np.minimum(code, 127)]  # 127 (DEL) is no letter: it stands for every code beyond ASCII
+    space = np.zeros(chars.count, dtype=bool)
+    space[1:] = (
+        (spaced[1:] == 2)
+        | (x0[1:] < x0[:-1])
+        | (x0[1:] > x1[:-1] + X_GAP)
+        | ((spaced[1:] == 1) & latin[:-1] & latin[1:])
+    )
+    space &= ~new_line
+    starts = np.flatnonzero(new_line)
+    tops = np.minimum.reduceat(chars.top[order], starts)
+    return list(zip(within[starts].tolist(), tops.tolist(), _runs(code, space, starts), strict=True))
 
 
-_X0 = itemgetter(0)
-_BASELINE = itemgetter(5)
-_TOP = itemgetter(1)
+def _order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
+    """The indexes that sort by the integers ``major``, then by ``minor``, ties kept in order (np.lexsort's
+    result). The integers are sorted last, by a radix sort when they span less than 2**16: lexsort's general
+    sort of them takes most of the time of a page's grouping."""
+    order = np.argsort(minor, kind="stable")
+    major = major[order]
+    low, high = major.min(), major.max()
+    if high - low < 2**16:
+        major = (major - low).astype(np.uint16)
+    return order[np.argsort(major, kind="stable")]
 
 
-def _latin(text: str) -> bool:
-    return text.isascii() and text.isalnum()
+def _runs(code: np.ndarray, space: np.ndarray, starts: np.ndarray) -> list[str]:
+    """The text of each run of characters (run k begins at ``starts[k]``), a space put in before each character
+    ``space`` marks: one string decoded for the whole page, then cut, instead of a join per word."""
+    spaced = np.empty(2 * len(code), dtype="<u4")
+    spaced[0::2], spaced[1::2] = ord(" "), code
+    keep = np.ones(len(spaced), dtype=bool)
+    keep[0::2] = space
+    text = spaced[keep].tobytes().decode("utf-32-le", "surrogatepass")  # lone UTF-16 halves stay as they are
+    ends = np.cumsum(1 + space)  # where each character ends in ``text``
+    bounds = [*(ends[starts] - 1).tolist(), len(text)]
+    return [text[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
 
 
-def text_lines(chars: list[Char]) -> list[tuple[float, str]]:
-    """The text as lines, top to bottom: (top of the line's highest glyph box, its words joined by one space).
-
-    A line is the characters on one baseline (within Y_GAP): a Latin run in a CJK line shares the baseline though
-    its font's glyph boxes stand higher or lower.
-    """
-    return [(min(map(_TOP, line)), " ".join(_line_words(line))) for line in _by_top(chars, _BASELINE)]
+def text_lines(chars: Chars | Sequence[Char]) -> list[tuple[float, str]]:
+    """The text as lines, top to bottom: (top of the line's highest glyph box, its words joined by one space)."""
+    chars = chars if isinstance(chars, Chars) else Chars.of(chars)
+    return [(top, text) for _, top, text in lines(chars, np.full(chars.count, PROSE))]
 
 
-def cell_text(chars: list[Char]) -> str:
-    """A cell's characters as text, its printed lines separated by a line break."""
-    if not chars:
-        return ""
-    return "\n".join(" ".join(_line_words(line)) for line in _by_top(chars, _BASELINE))
+def cell_texts(lines_found: list[tuple[int, float, str]], count: int) -> list[str]:
+    """Each of ``count`` cells' text from :func:`lines` (cells numbered from 0): its lines joined by line breaks."""
+    texts: list[list[str]] = [[] for _ in range(count)]
+    for cell, _, text in lines_found:
+        if cell >= 0:
+            texts[cell].append(text)
+    return ["\n".join(found) for found in texts]

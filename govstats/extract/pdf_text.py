@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
+from itertools import repeat
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
@@ -22,9 +24,11 @@ from . import pdf_lattice as lattice
 from .pdf_layout import Grid, Page, PdfReading, cell_text, is_footer, line_text
 
 READER = "pdfium"
-_SKIP, _SPACE = 0, 1
+_PRINTED, _SKIPPED, _SPACE = 0, 1, 2
 # pdfium's generated line ends, soft-hyphen markers and NULs are skipped; spaces only separate words
-_SPECIAL = dict.fromkeys("\n\r\x02\ufffe\x00", _SKIP) | dict.fromkeys(" \t\xa0\u3000", _SPACE)
+_KIND_OF = np.zeros(0x10000, dtype=np.int8)  # by code point
+_KIND_OF[[ord(char) for char in "\n\r\x02\ufffe\x00"]] = _SKIPPED
+_KIND_OF[[ord(char) for char in " \t\xa0\u3000"]] = _SPACE
 _IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
@@ -39,14 +43,23 @@ _ADDRESS = ctypes.c_void_p
 _PAGE_OBJECT = _unchecked(pdfium_c.FPDFPage_GetObject, _ADDRESS, _ADDRESS, ctypes.c_int)
 _FORM_OBJECT = _unchecked(pdfium_c.FPDFFormObj_GetObject, _ADDRESS, _ADDRESS, ctypes.c_ulong)
 _LOOSE_BOX = _unchecked(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int, _ADDRESS, ctypes.c_int, _ADDRESS)
+_GENERATED = _unchecked(pdfium_c.FPDFText_IsGenerated, ctypes.c_int, _ADDRESS, ctypes.c_int)
 _KIND = _unchecked(pdfium_c.FPDFPageObj_GetType, ctypes.c_int, _ADDRESS)
-_OBJECT = pdfium_c.FPDF_PAGEOBJECT
+_COUNT_FORM = _unchecked(pdfium_c.FPDFFormObj_CountObjects, ctypes.c_int, _ADDRESS)
+_MATRIX = _unchecked(pdfium_c.FPDFPageObj_GetMatrix, ctypes.c_int, _ADDRESS, _ADDRESS)
+_DRAW_MODE = _unchecked(pdfium_c.FPDFPath_GetDrawMode, ctypes.c_int, _ADDRESS, _ADDRESS, _ADDRESS)
+_COUNT_SEGMENTS = _unchecked(pdfium_c.FPDFPath_CountSegments, ctypes.c_int, _ADDRESS)
+_SEGMENT = _unchecked(pdfium_c.FPDFPath_GetPathSegment, _ADDRESS, _ADDRESS, ctypes.c_int)
+_POINT = _unchecked(pdfium_c.FPDFPathSegment_GetPoint, ctypes.c_int, _ADDRESS, _ADDRESS, _ADDRESS)
+_SEGMENT_KIND = _unchecked(pdfium_c.FPDFPathSegment_GetType, ctypes.c_int, _ADDRESS)
+_CLOSES = _unchecked(pdfium_c.FPDFPathSegment_GetClose, ctypes.c_int, _ADDRESS)
+_INT, _FLOAT, _BOX = (ctypes.sizeof(kind) for kind in (ctypes.c_int, ctypes.c_float, pdfium_c.FS_RECTF))
 _AXIS = 0.5  # a segment whose ends differ by less than this across its direction is horizontal (or vertical)
 
 
 @dataclass
 class _Geometry:
-    chars: list[lattice.Char]
+    chars: lattice.Chars
     horizontal: list[tuple[float, float, float]]
     vertical: list[tuple[float, float, float]]
     height: float
@@ -63,7 +76,7 @@ def read_pdfium(path: str, data: bytes) -> PdfReading:
                 geometry = _geometry(page)
             finally:
                 page.close()
-            characters += len(geometry.chars)
+            characters += geometry.chars.count
             pages.append(_layout(index + 1, geometry))
             heights[index + 1] = geometry.height
     finally:
@@ -85,11 +98,11 @@ def _geometry(page: pdfium.PdfPage) -> _Geometry:
     vertical: list[tuple[float, float, float]] = []
     page_address = ctypes.cast(page.raw, _ADDRESS).value
     count = pdfium_c.FPDFPage_CountObjects(page.raw)
-    _objects(page_address, count, _PAGE_OBJECT, _IDENTITY, top, (horizontal, vertical))
+    _objects(page_address, count, _PAGE_OBJECT, _IDENTITY, top, _Out(), (horizontal, vertical))
     return _Geometry(chars, horizontal, vertical, top - bottom)
 
 
-def _chars(textpage: pdfium.PdfTextPage, top: float) -> list[lattice.Char]:
+def _chars(textpage: pdfium.PdfTextPage, top: float) -> lattice.Chars:
     """Every printed character: its box (the font's full glyph box, as pdfminer measures it), top-down, the
     bottom of that box (where the characters of one printed line stand, whatever their font's ascent), and the
     space that came before it in the text stream (0 none, 1 put in by pdfium for a gap, 2 printed)."""
@@ -98,66 +111,88 @@ def _chars(textpage: pdfium.PdfTextPage, top: float) -> list[lattice.Char]:
     text = textpage.get_text_range() if count > 0 else ""
     if len(text) != count:  # the text view leaves out or adds characters (or pairs UTF-16 halves): go one by one
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, index)) for index in range(count))
-    box = pdfium_c.FS_RECTF()
-    box_address, textpage_address = ctypes.addressof(box), ctypes.cast(raw, _ADDRESS).value
-    generated = pdfium_c.FPDFText_IsGenerated
-    special = _SPECIAL.get
-    chars = []
-    append = chars.append
-    spaced = 0
-    for index, char in enumerate(text):
-        kind = special(char)
-        if kind is not None:
-            if kind == _SPACE:
-                spaced = max(spaced, 1 if generated(raw, index) else 2)
-            continue
-        if _LOOSE_BOX(textpage_address, index, box_address):
-            low = top - box.bottom
-            append((box.left, top - box.top, box.right, low, char, low, spaced))
-            spaced = 0
-    return chars
+    code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    kind = _KIND_OF.take(code, mode="clip")  # every code past the table's end is a printed character
+    address = ctypes.cast(raw, _ADDRESS).value
+    candidates = np.flatnonzero(kind == _PRINTED)
+    boxes = np.empty((len(candidates), 4), dtype=np.float32)  # left, top, right, bottom: an FS_RECTF each
+    slots = range(boxes.ctypes.data, boxes.ctypes.data + boxes.nbytes, _BOX)
+    # one call per character, made by map (no Python loop around it), each writing its box into its own row
+    found = np.fromiter(map(_LOOSE_BOX, repeat(address), candidates.tolist(), slots), dtype=bool)
+    kept, boxes = candidates[found], boxes[found].astype(np.float64)
+    spaced = _spaced(np.flatnonzero(kind == _SPACE), kept, address)
+    bottom = top - boxes[:, 3]
+    return lattice.Chars(boxes[:, 0], top - boxes[:, 1], boxes[:, 2], bottom, bottom, code[kept], spaced)
 
 
-def _objects(parent: int, count: int, object_of, matrix: tuple, top: float, segments: tuple[list, list]) -> None:
+def _spaced(spaces: np.ndarray, kept: np.ndarray, textpage: int) -> np.ndarray:
+    """For each kept character, the strongest of the spaces since the kept character before it: 2 when one was
+    printed, 1 when pdfium put them all in (characters without a box, like line ends, are passed over)."""
+    generated = np.fromiter(map(_GENERATED, repeat(textpage), spaces.tolist()), dtype=bool, count=len(spaces))
+    before = np.searchsorted(kept, spaces)  # the kept character each space stands before
+    spaced = np.zeros(len(kept) + 1, dtype=np.int8)  # the last slot for spaces after the last character
+    spaced[before[generated]] = 1
+    spaced[before[~generated]] = 2  # after the 1s: a printed space wins
+    return spaced[:-1]
+
+
+def _objects(parent: int, count: int, object_of, matrix: tuple, top: float, out: _Out, segments: tuple) -> None:
     """The straight horizontal and vertical segments that painted paths draw, inside forms too, top-down."""
     path, form = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
-    for index in range(count):
-        address = object_of(parent, index)
-        kind = _KIND(address)
-        if kind != path and kind != form:
-            continue
-        obj = ctypes.cast(address, _OBJECT)
-        inner = _compose(matrix, _matrix_of(obj))
+    addresses = list(map(object_of, repeat(parent), range(count)))  # map: no Python loop around the calls
+    wanted = [(obj, kind) for obj, kind in zip(addresses, map(_KIND, addresses), strict=True) if kind in (path, form)]
+    for obj, kind in wanted:
+        inner = _compose(matrix, out.matrix_of(obj))
         if kind == form:
-            _objects(address, pdfium_c.FPDFFormObj_CountObjects(obj), _FORM_OBJECT, inner, top, segments)
-        elif _painted(obj):
-            _path(obj, inner, top, *segments)
+            _objects(obj, _COUNT_FORM(obj), _FORM_OBJECT, inner, top, out, segments)
+        elif out.painted(obj):
+            _path(obj, inner, top, out, *segments)
 
 
-def _path(obj, matrix: tuple, top: float, horizontal: list, vertical: list) -> None:
-    x, y = ctypes.c_float(), ctypes.c_float()
+def _path(obj: int, matrix: tuple, top: float, out: _Out, horizontal: list, vertical: list) -> None:
     start = previous = None
-    for index in range(pdfium_c.FPDFPath_CountSegments(obj)):
-        segment = pdfium_c.FPDFPath_GetPathSegment(obj, index)
-        pdfium_c.FPDFPathSegment_GetPoint(segment, x, y)
-        point = _apply(matrix, x.value, y.value, top)
-        kind = pdfium_c.FPDFPathSegment_GetType(segment)
+    for index in range(_COUNT_SEGMENTS(obj)):
+        segment = _SEGMENT(obj, index)
+        point = _apply(matrix, *out.point_of(segment), top)
+        kind = _SEGMENT_KIND(segment)
         if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
             start = previous = point
             continue
         if kind == pdfium_c.FPDF_SEGMENT_LINETO and previous is not None:
             _edge(previous, point, horizontal, vertical)
         previous = point
-        if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
+        if _CLOSES(segment) and start is not None:
             _edge(point, start, horizontal, vertical)
             previous = start
 
 
-def _painted(obj) -> bool:
-    fill, stroke = ctypes.c_int(), ctypes.c_int()
-    if not pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke):
-        return True
-    return bool(fill.value or stroke.value)
+class _Out:
+    """pdfium's out-parameters for the path calls, allocated once per page instead of once per call."""
+
+    def __init__(self) -> None:
+        self.matrix = pdfium_c.FS_MATRIX()
+        self.ints = (ctypes.c_int * 2)()
+        self.floats = (ctypes.c_float * 2)()
+        self.matrix_at, self.ints_at, self.floats_at = map(ctypes.addressof, (self.matrix, self.ints, self.floats))
+
+    def matrix_of(self, obj: int) -> tuple:
+        if not _MATRIX(obj, self.matrix_at):
+            return _IDENTITY
+        m = self.matrix
+        return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+    def painted(self, obj: int) -> bool:
+        """Filled or stroked (a path whose draw mode pdfium cannot tell counts as painted)."""
+        self.ints[0] = self.ints[1] = 0
+        if not _DRAW_MODE(obj, self.ints_at, self.ints_at + _INT):
+            return True
+        return bool(self.ints[0] or self.ints[1])
+
+    def point_of(self, segment: int) -> tuple[float, float]:
+        """A segment's end point in the path's own space ((0, 0) where pdfium cannot tell)."""
+        self.floats[0] = self.floats[1] = 0.0
+        _POINT(segment, self.floats_at, self.floats_at + _FLOAT)
+        return self.floats[0], self.floats[1]
 
 
 def _edge(a: tuple[float, float], b: tuple[float, float], horizontal: list, vertical: list) -> None:
@@ -165,13 +200,6 @@ def _edge(a: tuple[float, float], b: tuple[float, float], horizontal: list, vert
         horizontal.append(((a[1] + b[1]) / 2, min(a[0], b[0]), max(a[0], b[0])))
     elif abs(a[0] - b[0]) < _AXIS and abs(a[1] - b[1]) >= 1:
         vertical.append(((a[0] + b[0]) / 2, min(a[1], b[1]), max(a[1], b[1])))
-
-
-def _matrix_of(obj) -> tuple:
-    matrix = pdfium_c.FS_MATRIX()
-    if not pdfium_c.FPDFPageObj_GetMatrix(obj, matrix):
-        return _IDENTITY
-    return (matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f)
 
 
 def _compose(outer: tuple, inner: tuple) -> tuple:
@@ -198,28 +226,22 @@ def _apply(matrix: tuple, x: float, y: float, top: float) -> tuple[float, float]
 
 def _layout(number: int, geometry: _Geometry) -> Page:
     tables = [cells for cells in lattice.find_tables(geometry.horizontal, geometry.vertical) if _width(cells) >= 2]
-    boxes = [lattice.bbox(cells) for cells in tables]
-    indexes = [lattice.CellIndex(cells) for cells in tables]
-    in_cells: list[list[list[lattice.Char]]] = [[[] for _ in cells] for cells in tables]
-    prose = [] if boxes else geometry.chars
-    for char in geometry.chars if boxes else ():
-        x, y = (char[0] + char[2]) / 2, (char[1] + char[3]) / 2
-        for table, (x0, t0, x1, t1) in enumerate(boxes):
-            if x0 <= x <= x1 and t0 <= y <= t1:
-                cell = indexes[table].find(x, y)
-                if cell is not None:
-                    in_cells[table][cell].append(char)
-                break
-        else:
-            prose.append(char)
+    chars = geometry.chars
+    group = lattice.assign(chars, tables)
+    placed = group != lattice.NOWHERE
+    found = lattice.lines(chars.take(placed), group[placed])
     items: list[tuple[float, str, object]] = []
-    for line_number, (top, text) in enumerate(lattice.text_lines(prose), start=1):
+    prose = [(top, text) for cell, top, text in found if cell == lattice.PROSE]
+    for line_number, (top, text) in enumerate(prose, start=1):
         text = line_text(text)
         if text and not is_footer(text, top, geometry.height):
             items.append((top, "line", Line(text, f"page {number}, line {line_number}", READER)))
+    texts = lattice.cell_texts(found, sum(map(len, tables)))
+    first = 0
     for index, cells in enumerate(tables):
-        grid = _grid(number, index + 1, cells, in_cells[index], boxes[index])
+        grid = _grid(number, index + 1, cells, texts[first : first + len(cells)], lattice.bbox(cells))
         items.append((grid.top, "table", grid))
+        first += len(cells)
     items.sort(key=lambda item: item[0])
     return Page(number, items)
 
@@ -228,8 +250,8 @@ def _width(cells: list[lattice.Box]) -> int:
     return max((len(row) for row in lattice.table_rows(cells)), default=0)
 
 
-def _grid(page: int, index: int, cells: list[lattice.Box], chars: list[list[lattice.Char]], box) -> Grid:
-    text_of = {cell: cell_text(lattice.cell_text(found)) for cell, found in zip(cells, chars, strict=True)}
+def _grid(page: int, index: int, cells: list[lattice.Box], texts: list[str], box) -> Grid:
+    text_of = {cell: cell_text(text) for cell, text in zip(cells, texts, strict=True)}
     rows = lattice.table_rows(cells)
     texts = [[text_of[cell] if cell is not None else "" for cell in row] for row in rows]
     grid = Grid(page, index, box[1], box[3], texts, box)
