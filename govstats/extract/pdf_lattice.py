@@ -20,7 +20,6 @@ and their readings can be compared cell by cell.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,54 +84,96 @@ def ruling_lines(horizontal: list, vertical: list) -> tuple[list, list]:
 def find_tables(horizontal: list, vertical: list) -> list[list[Box]]:
     """The page's ruled tables, top to bottom, each as its cells (a table has at least two cells)."""
     horizontal, vertical = ruling_lines(horizontal, vertical)
-    crossings: dict[tuple[float, float], list[float]] = {}
-    for x, top, bottom in vertical:
-        for y, x0, x1 in horizontal:
-            if top <= y + CROSS and bottom >= y - CROSS and x0 - CROSS <= x <= x1 + CROSS:
-                reach = crossings.setdefault((x, y), [-inf, -inf])
-                reach[0] = max(reach[0], bottom)
-                reach[1] = max(reach[1], x1 + CROSS)
-    return _tables(_cells(crossings))
+    if not horizontal or not vertical:
+        return []
+    crossings = _Crossings(horizontal, vertical)
+    xs, ys = crossings.xs.tolist(), crossings.ys.tolist()
+    tables = _tables(crossings.cells(), len(ys))
+    return [[(xs[i], ys[j], xs[r], ys[b]) for i, j, r, b in cells] for cells in tables]
 
 
-def _cells(crossings: dict[tuple[float, float], list[float]]) -> list[Box]:
-    """For each crossing, the smallest rectangle it opens (down and right) whose sides are all ruled.
+class _Crossings:
+    """Where the ruling lines cross, on the grid of the vertical lines' xs (i) and the horizontal lines' ys (j).
 
-    A crossing keeps how far its ruling lines reach: the bottom furthest down of its vertical lines and the
-    furthest right end (plus CROSS) of its horizontal ones. A crossing lower in its column is joined to it by a vertical
-    line exactly when it lies within CROSS of that bottom (such a line crosses the lower crossing's horizontal
-    lines too), and one further right in its row likewise: no line needs to be looked at twice.
+    A crossing keeps how far its ruling lines reach: ``bottom``, the bottom furthest down of its vertical lines,
+    and ``reach``, the right end (plus CROSS) furthest right of its horizontal ones. A crossing lower in its
+    column is joined to it by a vertical line exactly when it lies within CROSS of that bottom (such a line
+    crosses the lower crossing's horizontal lines too), and one further right in its row likewise: whether two
+    crossings are joined is one comparison, and the crossings one is joined to are the next ones in its column
+    (row) up to where its lines end.
     """
-    by_x: dict[float, list[float]] = defaultdict(list)
-    by_y: dict[float, list[float]] = defaultdict(list)
-    for x, y in sorted(crossings):
-        by_x[x].append(y)
-        by_y[y].append(x)
-    cells = []
-    for x, y in sorted(crossings):
-        cell = _opened(crossings, x, y, by_x[x], by_y[y])
-        if cell is not None:
-            cells.append(cell)
-    return cells
+
+    def __init__(self, horizontal: list, vertical: list) -> None:
+        y, x0, x1 = (np.array(column) for column in zip(*horizontal, strict=True))
+        x, top, bottom = (np.array(column) for column in zip(*vertical, strict=True))
+        x, top, bottom = x[:, None], top[:, None], bottom[:, None]  # a row per vertical line, a column per horizontal
+        meets = (top <= y + CROSS) & (bottom >= y - CROSS) & (x0 - CROSS <= x) & (x <= x1 + CROSS)
+        # the lines come sorted by position: those at one x (one y) are consecutive
+        self.xs, by_x = np.unique(x, return_index=True)
+        self.ys, by_y = np.unique(y, return_index=True)
+
+        def per_crossing(reduce, values):
+            return reduce.reduceat(reduce.reduceat(values, by_x, axis=0), by_y, axis=1)
+
+        self.exists = per_crossing(np.logical_or, meets)
+        self.bottom = per_crossing(np.maximum, np.where(meets, bottom, -inf))
+        self.reach = per_crossing(np.maximum, np.where(meets, x1 + CROSS, -inf))
+
+    def cells(self) -> list[list[int]]:
+        """For each crossing (by x, then y), the smallest rectangle it opens down and right whose sides are all
+        ruled, if any, as the grid indexes of its corners (i, j, r, b).
+
+        Mostly it is the rectangle up to the next crossing down and the next one right, when the crossing's lines
+        reach both: that is checked for all crossings at once. Where that rectangle does not close (a merged
+        cell), the crossing is searched further on its own.
+        """
+        i, j = np.nonzero(self.exists)  # by x, then y
+        nx, ny = self.exists.shape
+        below, right = _next(self.exists)[i, j], _next(self.exists.T).T[i, j]
+        b, r = np.minimum(below, ny - 1), np.minimum(right, nx - 1)  # in range; used only where below, right are
+        opens = (below < ny) & (right < nx) & (self.bottom[i, j] >= self.ys[b] - CROSS)
+        opens &= self.xs[r] <= self.reach[i, j]
+        first = opens & self._closes(i, j, r, b)
+        corners = np.stack([i, j, r, b], axis=1)[first].tolist()
+        merged = np.flatnonzero(opens & ~first).tolist()
+        if merged:  # look further, crossing by crossing, in Python lists (numpy is slow one number at a time)
+            grid = [array.tolist() for array in (self.xs, self.ys, self.exists, self.bottom, self.reach)]
+            corners += [_search(*grid, int(i[index]), int(j[index])) for index in merged]
+            corners = sorted(corner for corner in corners if corner is not None)  # back to the crossings' order
+        return corners
+
+    def _closes(self, i, j, r, b):
+        """Whether the crossing (r, b) is there and joined to (r, j) above it and (i, b) left of it."""
+        return self.exists[r, b] & (self.bottom[r, j] >= self.ys[b] - CROSS) & (self.xs[r] <= self.reach[i, b])
 
 
-def _opened(crossings: dict[tuple[float, float], list[float]], x: float, y: float, column: list, row: list):
-    """The smallest ruled rectangle whose top-left corner is the crossing (x, y), or None."""
-    bottom, reach = crossings[(x, y)]
-    rights = row[bisect_right(row, x) : bisect_right(row, reach)]  # the crossings a rule joins (x, y) to
-    if not rights:
-        return None
-    for b in column[bisect_right(column, y) :]:
-        if bottom < b - CROSS:
-            return None  # the vertical rules through (x, y) end above b, so above every crossing further down
+def _search(xs: list, ys: list, exists: list, bottom: list, reach: list, i: int, j: int) -> list[int] | None:
+    """The corners (i, j, r, b) of the smallest ruled rectangle the crossing (i, j) opens, or None (the search
+    of :meth:`_Crossings.cells` for every rectangle, not only the one up to the next crossings)."""
+    rights = [r for r in range(i + 1, len(xs)) if exists[r][j] and xs[r] <= reach[i][j]]
+    for b in range(j + 1, len(ys)):
+        if not exists[i][b]:
+            continue
+        if bottom[i][j] < ys[b] - CROSS:
+            return None  # the vertical rules through (i, j) end above b, so above every crossing further down
         for r in rights:
-            if (r, b) in crossings and crossings[(r, y)][0] >= b - CROSS and r <= crossings[(x, b)][1]:
-                return (x, y, r, b)
+            if exists[r][b] and bottom[r][j] >= ys[b] - CROSS and xs[r] <= reach[i][b]:
+                return [i, j, r, b]
     return None
 
 
-def _tables(cells: list[Box]) -> list[list[Box]]:
-    """Cells that share a corner are one table (connected groups), ordered by their top-left cell."""
+def _next(present: np.ndarray) -> np.ndarray:
+    """For each place, the index of the next place along its row where ``present`` is, or the row's length."""
+    n = present.shape[1]
+    index = np.where(present, np.arange(n), n)
+    after = np.full_like(index, n)
+    after[:, :-1] = np.minimum.accumulate(index[:, :0:-1], axis=1)[:, ::-1]
+    return after
+
+
+def _tables(cells: list[list[int]], height: int) -> list[list[list[int]]]:
+    """Cells (corners on a grid ``height`` crossings high) that share a corner are one table (connected groups,
+    by union-find with path halving), ordered by their top-left cell."""
     parent = list(range(len(cells)))
 
     def root(i: int) -> int:
@@ -141,14 +182,16 @@ def _tables(cells: list[Box]) -> list[list[Box]]:
             i = parent[i]
         return i
 
-    owner: dict[tuple[float, float], int] = {}
+    owner: dict[int, int] = {}  # corner -> the first cell with that corner
     for index, (x0, top, x1, bottom) in enumerate(cells):
-        for corner in ((x0, top), (x0, bottom), (x1, top), (x1, bottom)):
-            if corner in owner:
-                parent[root(index)] = root(owner[corner])
-            else:
-                owner[corner] = index
-    groups: dict[int, list[Box]] = defaultdict(list)
+        mine = index  # the root of this cell's group: only this loop links it
+        for corner in (x0 * height + top, x0 * height + bottom, x1 * height + top, x1 * height + bottom):
+            other = owner.setdefault(corner, index)
+            if other != index:
+                other = root(other)
+                parent[mine] = other
+                mine = other
+    groups: dict[int, list[list[int]]] = defaultdict(list)
     for index, cell in enumerate(cells):
         groups[root(index)].append(cell)
     tables = sorted(groups.values(), key=lambda table: min((cell[1], cell[0]) for cell in table))
@@ -166,12 +209,8 @@ def table_rows(cells: list[Box]) -> list[list[Box | None]]:
 
 
 def bbox(cells: list[Box]) -> Box:
-    return (
-        min(cell[0] for cell in cells),
-        min(cell[1] for cell in cells),
-        max(cell[2] for cell in cells),
-        max(cell[3] for cell in cells),
-    )
+    x0, top, x1, bottom = zip(*cells, strict=True)
+    return min(x0), min(top), max(x1), max(bottom)
 
 
 # --- characters → cells ------------------------------------------------------------------------------------------
@@ -217,9 +256,10 @@ class CellIndex:
         xs = sorted({c[0] for c in cells} | {c[2] for c in cells})
         ys = sorted({c[1] for c in cells} | {c[3] for c in cells})
         self.xs, self.ys = np.array(xs), np.array(ys)
+        column, row = {x: i for i, x in enumerate(xs)}, {y: j for j, y in enumerate(ys)}
         self.owner = np.full((len(xs) - 1, len(ys) - 1), -1)
         for index, (x0, top, x1, bottom) in enumerate(cells):  # a later cell wins where cells overlap
-            self.owner[xs.index(x0) : xs.index(x1), ys.index(top) : ys.index(bottom)] = index
+            self.owner[column[x0] : column[x1], row[top] : row[bottom]] = index
 
     def find(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The cell holding each point, -1 where none does."""
@@ -294,6 +334,8 @@ def _order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
     order = np.argsort(minor, kind="stable")
     major = major[order]
     low, high = major.min(), major.max()
+    if low == high:
+        return order
     if high - low < 2**16:
         major = (major - low).astype(np.uint16)
     return order[np.argsort(major, kind="stable")]
@@ -302,13 +344,11 @@ def _order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
 def _runs(code: np.ndarray, space: np.ndarray, starts: np.ndarray) -> list[str]:
     """The text of each run of characters (run k begins at ``starts[k]``), a space put in before each character
     ``space`` marks: one string decoded for the whole page, then cut, instead of a join per word."""
-    spaced = np.empty(2 * len(code), dtype="<u4")
-    spaced[0::2], spaced[1::2] = ord(" "), code
-    keep = np.ones(len(spaced), dtype=bool)
-    keep[0::2] = space
-    text = spaced[keep].tobytes().decode("utf-32-le", "surrogatepass")  # lone UTF-16 halves stay as they are
-    ends = np.cumsum(1 + space)  # where each character ends in ``text``
-    bounds = [*(ends[starts] - 1).tolist(), len(text)]
+    at = np.arange(len(code)) + np.cumsum(space)  # where each character lands in the text
+    spaced = np.full(int(at[-1]) + 1, ord(" "), dtype="<u4")
+    spaced[at] = code
+    text = spaced.tobytes().decode("utf-32-le", "surrogatepass")  # lone UTF-16 halves stay as they are
+    bounds = [*at[starts].tolist(), len(text)]
     return [text[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
 
 

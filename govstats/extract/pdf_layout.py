@@ -102,7 +102,9 @@ def cell_text(text: str | None) -> str:
     """A cell's text on one line: wrapped lines are rejoined without a break (CJK wraps mid-word)."""
     if not text:
         return ""
-    return _SPACES.sub(" ", _WRAP.sub("", text)).strip()
+    if "\n" in text:  # most cells hold one line: no need to look for a break
+        text = _WRAP.sub("", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def is_footer(text: str, top: float, height: float) -> bool:

@@ -39,12 +39,25 @@ def _unchecked(function, restype, *argtypes):
     return ctypes.CFUNCTYPE(restype, *argtypes)(address)
 
 
+class _Handle(ctypes.c_void_p):
+    """A pdfium handle kept as the ctypes object pdfium returned (not an int), to be passed back as it is."""
+
+
+def _bare(function, restype):
+    """``function`` with no argument types: ctypes then passes ctypes objects as they are and Python ints as C
+    ints, with no conversion per argument (a quarter of a call's cost, paid a thousand times a page). Only for
+    the hot calls, whose arguments are handles, ``byref`` pointers and ints: a bare int address would be cut."""
+    bare = type(function)(ctypes.cast(function, ctypes.c_void_p).value)
+    bare.restype = restype
+    return bare
+
+
 _ADDRESS = ctypes.c_void_p
-_PAGE_OBJECT = _unchecked(pdfium_c.FPDFPage_GetObject, _ADDRESS, _ADDRESS, ctypes.c_int)
-_FORM_OBJECT = _unchecked(pdfium_c.FPDFFormObj_GetObject, _ADDRESS, _ADDRESS, ctypes.c_ulong)
-_LOOSE_BOX = _unchecked(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int, _ADDRESS, ctypes.c_int, _ADDRESS)
-_GENERATED = _unchecked(pdfium_c.FPDFText_IsGenerated, ctypes.c_int, _ADDRESS, ctypes.c_int)
-_KIND = _unchecked(pdfium_c.FPDFPageObj_GetType, ctypes.c_int, _ADDRESS)
+_PAGE_OBJECT = _bare(pdfium_c.FPDFPage_GetObject, _Handle)
+_KIND = _bare(pdfium_c.FPDFPageObj_GetType, ctypes.c_int)
+_LOOSE_BOX = _bare(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int)
+_GENERATED = _bare(pdfium_c.FPDFText_IsGenerated, ctypes.c_int)
+_FORM_OBJECT = _unchecked(pdfium_c.FPDFFormObj_GetObject, _Handle, _ADDRESS, ctypes.c_ulong)
 _COUNT_FORM = _unchecked(pdfium_c.FPDFFormObj_CountObjects, ctypes.c_int, _ADDRESS)
 _MATRIX = _unchecked(pdfium_c.FPDFPageObj_GetMatrix, ctypes.c_int, _ADDRESS, _ADDRESS)
 _DRAW_MODE = _unchecked(pdfium_c.FPDFPath_GetDrawMode, ctypes.c_int, _ADDRESS, _ADDRESS, _ADDRESS)
@@ -53,7 +66,7 @@ _SEGMENT = _unchecked(pdfium_c.FPDFPath_GetPathSegment, _ADDRESS, _ADDRESS, ctyp
 _POINT = _unchecked(pdfium_c.FPDFPathSegment_GetPoint, ctypes.c_int, _ADDRESS, _ADDRESS, _ADDRESS)
 _SEGMENT_KIND = _unchecked(pdfium_c.FPDFPathSegment_GetType, ctypes.c_int, _ADDRESS)
 _CLOSES = _unchecked(pdfium_c.FPDFPathSegment_GetClose, ctypes.c_int, _ADDRESS)
-_INT, _FLOAT, _BOX = (ctypes.sizeof(kind) for kind in (ctypes.c_int, ctypes.c_float, pdfium_c.FS_RECTF))
+_INT, _FLOAT = ctypes.sizeof(ctypes.c_int), ctypes.sizeof(ctypes.c_float)
 _AXIS = 0.5  # a segment whose ends differ by less than this across its direction is horizontal (or vertical)
 
 
@@ -96,9 +109,8 @@ def _geometry(page: pdfium.PdfPage) -> _Geometry:
         textpage.close()
     horizontal: list[tuple[float, float, float]] = []
     vertical: list[tuple[float, float, float]] = []
-    page_address = ctypes.cast(page.raw, _ADDRESS).value
     count = pdfium_c.FPDFPage_CountObjects(page.raw)
-    _objects(page_address, count, _PAGE_OBJECT, _IDENTITY, top, _Out(), (horizontal, vertical))
+    _objects(page.raw, count, _PAGE_OBJECT, _IDENTITY, top, _Out(), (horizontal, vertical))
     return _Geometry(chars, horizontal, vertical, top - bottom)
 
 
@@ -113,19 +125,19 @@ def _chars(textpage: pdfium.PdfTextPage, top: float) -> lattice.Chars:
         text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, index)) for index in range(count))
     code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     kind = _KIND_OF.take(code, mode="clip")  # every code past the table's end is a printed character
-    address = ctypes.cast(raw, _ADDRESS).value
     candidates = np.flatnonzero(kind == _PRINTED)
-    boxes = np.empty((len(candidates), 4), dtype=np.float32)  # left, top, right, bottom: an FS_RECTF each
-    slots = range(boxes.ctypes.data, boxes.ctypes.data + boxes.nbytes, _BOX)
-    # one call per character, made by map (no Python loop around it), each writing its box into its own row
-    found = np.fromiter(map(_LOOSE_BOX, repeat(address), candidates.tolist(), slots), dtype=bool)
-    kept, boxes = candidates[found], boxes[found].astype(np.float64)
-    spaced = _spaced(np.flatnonzero(kind == _SPACE), kept, address)
+    boxes = (pdfium_c.FS_RECTF * len(candidates))()
+    slots = map(ctypes.byref, repeat(boxes), range(0, ctypes.sizeof(boxes), ctypes.sizeof(pdfium_c.FS_RECTF)))
+    # one call per character, made by map (no Python loop around it), each writing its box into its own slot
+    found = np.fromiter(map(_LOOSE_BOX, repeat(raw), candidates.tolist(), slots), dtype=bool)
+    kept = candidates[found]
+    boxes = np.frombuffer(boxes, dtype=np.float32).reshape(-1, 4)[found].astype(np.float64)  # left, top, right, bottom
+    spaced = _spaced(np.flatnonzero(kind == _SPACE), kept, raw)
     bottom = top - boxes[:, 3]
     return lattice.Chars(boxes[:, 0], top - boxes[:, 1], boxes[:, 2], bottom, bottom, code[kept], spaced)
 
 
-def _spaced(spaces: np.ndarray, kept: np.ndarray, textpage: int) -> np.ndarray:
+def _spaced(spaces: np.ndarray, kept: np.ndarray, textpage) -> np.ndarray:
     """For each kept character, the strongest of the spaces since the kept character before it: 2 when one was
     printed, 1 when pdfium put them all in (characters without a box, like line ends, are passed over)."""
     generated = np.fromiter(map(_GENERATED, repeat(textpage), spaces.tolist()), dtype=bool, count=len(spaces))
@@ -136,7 +148,7 @@ def _spaced(spaces: np.ndarray, kept: np.ndarray, textpage: int) -> np.ndarray:
     return spaced[:-1]
 
 
-def _objects(parent: int, count: int, object_of, matrix: tuple, top: float, out: _Out, segments: tuple) -> None:
+def _objects(parent, count: int, object_of, matrix: tuple, top: float, out: _Out, segments: tuple) -> None:
     """The straight horizontal and vertical segments that painted paths draw, inside forms too, top-down."""
     path, form = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
     addresses = list(map(object_of, repeat(parent), range(count)))  # map: no Python loop around the calls
@@ -149,7 +161,7 @@ def _objects(parent: int, count: int, object_of, matrix: tuple, top: float, out:
             _path(obj, inner, top, out, *segments)
 
 
-def _path(obj: int, matrix: tuple, top: float, out: _Out, horizontal: list, vertical: list) -> None:
+def _path(obj: _Handle, matrix: tuple, top: float, out: _Out, horizontal: list, vertical: list) -> None:
     start = previous = None
     for index in range(_COUNT_SEGMENTS(obj)):
         segment = _SEGMENT(obj, index)
@@ -175,13 +187,13 @@ class _Out:
         self.floats = (ctypes.c_float * 2)()
         self.matrix_at, self.ints_at, self.floats_at = map(ctypes.addressof, (self.matrix, self.ints, self.floats))
 
-    def matrix_of(self, obj: int) -> tuple:
+    def matrix_of(self, obj: _Handle) -> tuple:
         if not _MATRIX(obj, self.matrix_at):
             return _IDENTITY
         m = self.matrix
         return (m.a, m.b, m.c, m.d, m.e, m.f)
 
-    def painted(self, obj: int) -> bool:
+    def painted(self, obj: _Handle) -> bool:
         """Filled or stroked (a path whose draw mode pdfium cannot tell counts as painted)."""
         self.ints[0] = self.ints[1] = 0
         if not _DRAW_MODE(obj, self.ints_at, self.ints_at + _INT):
@@ -225,46 +237,46 @@ def _apply(matrix: tuple, x: float, y: float, top: float) -> tuple[float, float]
 
 
 def _layout(number: int, geometry: _Geometry) -> Page:
-    tables = [cells for cells in lattice.find_tables(geometry.horizontal, geometry.vertical) if _width(cells) >= 2]
-    chars = geometry.chars
-    group = lattice.assign(chars, tables)
-    placed = group != lattice.NOWHERE
-    found = lattice.lines(chars.take(placed), group[placed])
+    tables = []
+    for cells in lattice.find_tables(geometry.horizontal, geometry.vertical):
+        rows = lattice.table_rows(cells)
+        if max(map(len, rows), default=0) >= 2:  # a table of one column is read as text
+            tables.append((cells, rows))
+    group = lattice.assign(geometry.chars, [cells for cells, _ in tables])
+    found = lattice.lines(geometry.chars, group)  # the lines of characters on a rule (NOWHERE) are not used
     items: list[tuple[float, str, object]] = []
     prose = [(top, text) for cell, top, text in found if cell == lattice.PROSE]
     for line_number, (top, text) in enumerate(prose, start=1):
         text = line_text(text)
         if text and not is_footer(text, top, geometry.height):
             items.append((top, "line", Line(text, f"page {number}, line {line_number}", READER)))
-    texts = lattice.cell_texts(found, sum(map(len, tables)))
+    texts = lattice.cell_texts(found, sum(len(cells) for cells, _ in tables))
     first = 0
-    for index, cells in enumerate(tables):
-        grid = _grid(number, index + 1, cells, texts[first : first + len(cells)], lattice.bbox(cells))
+    for index, (cells, rows) in enumerate(tables):
+        grid = _grid(number, index + 1, cells, rows, texts[first : first + len(cells)])
         items.append((grid.top, "table", grid))
         first += len(cells)
     items.sort(key=lambda item: item[0])
     return Page(number, items)
 
 
-def _width(cells: list[lattice.Box]) -> int:
-    return max((len(row) for row in lattice.table_rows(cells)), default=0)
-
-
-def _grid(page: int, index: int, cells: list[lattice.Box], texts: list[str], box) -> Grid:
+def _grid(page: int, index: int, cells: list[lattice.Box], rows: list, texts: list[str]) -> Grid:
     text_of = {cell: cell_text(text) for cell, text in zip(cells, texts, strict=True)}
-    rows = lattice.table_rows(cells)
-    texts = [[text_of[cell] if cell is not None else "" for cell in row] for row in rows]
-    grid = Grid(page, index, box[1], box[3], texts, box)
+    box = lattice.bbox(cells)
+    rows_text = [[text_of[cell] if cell is not None else "" for cell in row] for row in rows]
+    grid = Grid(page, index, box[1], box[3], rows_text, box)
     grid.bottom_cells = _bottom_cells(cells, rows, box[3])
     return grid
 
 
 def _bottom_cells(cells: list[lattice.Box], rows: list[list[lattice.Box | None]], bottom: float) -> dict[int, int]:
     """For each column, the row where the cell covering the table's last row starts (if it starts in that column)."""
-    columns = sorted({cell[0] for cell in cells})
-    tops = [min(cell[1] for cell in row if cell is not None) for row in rows]
+    column = {x: index for index, x in enumerate(sorted({cell[0] for cell in cells}))}
+    row = {}
+    for index, cells_in_row in enumerate(rows):
+        row.setdefault(min(cell[1] for cell in cells_in_row if cell is not None), index)
     found = {}
     for cell in cells:
-        if abs(cell[3] - bottom) <= 1 and cell[1] in tops:
-            found[columns.index(cell[0])] = tops.index(cell[1])
+        if abs(cell[3] - bottom) <= 1 and cell[1] in row:
+            found[column[cell[0]]] = row[cell[1]]
     return found
