@@ -104,13 +104,11 @@ class _Crossings:
     """
 
     def __init__(self, horizontal: list, vertical: list) -> None:
-        y, x0, x1 = (np.array(column) for column in zip(*horizontal, strict=True))
-        x, top, bottom = (np.array(column) for column in zip(*vertical, strict=True))
-        x, top, bottom = x[:, None], top[:, None], bottom[:, None]  # a row per vertical line, a column per horizontal
+        y, x0, x1 = np.array(horizontal).T
+        x, top, bottom = np.array(vertical).T[:, :, None]  # a row per vertical line, a column per horizontal
         meets = (top <= y + CROSS) & (bottom >= y - CROSS) & (x0 - CROSS <= x) & (x <= x1 + CROSS)
-        # the lines come sorted by position: those at one x (one y) are consecutive
-        self.xs, by_x = np.unique(x, return_index=True)
-        self.ys, by_y = np.unique(y, return_index=True)
+        by_x, by_y = _firsts(x[:, 0]), _firsts(y)  # the lines come sorted by position
+        self.xs, self.ys = x[by_x, 0], y[by_y]
 
         def per_crossing(reduce, values):
             return reduce.reduceat(reduce.reduceat(values, by_x, axis=0), by_y, axis=1)
@@ -160,6 +158,14 @@ def _search(xs: list, ys: list, exists: list, bottom: list, reach: list, i: int,
             if exists[r][b] and bottom[r][j] >= ys[b] - CROSS and xs[r] <= reach[i][b]:
                 return [i, j, r, b]
     return None
+
+
+def _firsts(sorted_values: np.ndarray) -> np.ndarray:
+    """Where each distinct value of a sorted array starts (np.unique's indexes, without its overhead)."""
+    new = np.empty(len(sorted_values), dtype=bool)
+    new[0] = True
+    new[1:] = sorted_values[1:] != sorted_values[:-1]
+    return np.flatnonzero(new)
 
 
 def _next(present: np.ndarray) -> np.ndarray:
@@ -275,6 +281,8 @@ def assign(chars: Chars, tables: list[list[Box]]) -> np.ndarray:
     """For each character, the cell holding its centre, numbered through the tables in order: PROSE outside
     every table's box, NOWHERE inside one but in none of its cells. The first table whose box holds it wins."""
     group = np.full(chars.count, PROSE)
+    if not tables:
+        return group
     x, y = (chars.x0 + chars.x1) / 2, (chars.top + chars.bottom) / 2
     free = np.ones(chars.count, dtype=bool)
     first = 0

@@ -58,14 +58,14 @@ _KIND = _bare(pdfium_c.FPDFPageObj_GetType, ctypes.c_int)
 _LOOSE_BOX = _bare(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int)
 _GENERATED = _bare(pdfium_c.FPDFText_IsGenerated, ctypes.c_int)
 _FORM_OBJECT = _unchecked(pdfium_c.FPDFFormObj_GetObject, _Handle, _ADDRESS, ctypes.c_ulong)
-_COUNT_FORM = _unchecked(pdfium_c.FPDFFormObj_CountObjects, ctypes.c_int, _ADDRESS)
-_MATRIX = _unchecked(pdfium_c.FPDFPageObj_GetMatrix, ctypes.c_int, _ADDRESS, _ADDRESS)
-_DRAW_MODE = _unchecked(pdfium_c.FPDFPath_GetDrawMode, ctypes.c_int, _ADDRESS, _ADDRESS, _ADDRESS)
-_COUNT_SEGMENTS = _unchecked(pdfium_c.FPDFPath_CountSegments, ctypes.c_int, _ADDRESS)
-_SEGMENT = _unchecked(pdfium_c.FPDFPath_GetPathSegment, _ADDRESS, _ADDRESS, ctypes.c_int)
-_POINT = _unchecked(pdfium_c.FPDFPathSegment_GetPoint, ctypes.c_int, _ADDRESS, _ADDRESS, _ADDRESS)
-_SEGMENT_KIND = _unchecked(pdfium_c.FPDFPathSegment_GetType, ctypes.c_int, _ADDRESS)
-_CLOSES = _unchecked(pdfium_c.FPDFPathSegment_GetClose, ctypes.c_int, _ADDRESS)
+_COUNT_FORM = _bare(pdfium_c.FPDFFormObj_CountObjects, ctypes.c_int)
+_MATRIX = _bare(pdfium_c.FPDFPageObj_GetMatrix, ctypes.c_int)
+_DRAW_MODE = _bare(pdfium_c.FPDFPath_GetDrawMode, ctypes.c_int)
+_COUNT_SEGMENTS = _bare(pdfium_c.FPDFPath_CountSegments, ctypes.c_int)
+_SEGMENT = _bare(pdfium_c.FPDFPath_GetPathSegment, _Handle)
+_POINT = _bare(pdfium_c.FPDFPathSegment_GetPoint, ctypes.c_int)
+_SEGMENT_KIND = _bare(pdfium_c.FPDFPathSegment_GetType, ctypes.c_int)
+_CLOSES = _bare(pdfium_c.FPDFPathSegment_GetClose, ctypes.c_int)
 _INT, _FLOAT = ctypes.sizeof(ctypes.c_int), ctypes.sizeof(ctypes.c_float)
 _AXIS = 0.5  # a segment whose ends differ by less than this across its direction is horizontal (or vertical)
 
@@ -79,22 +79,26 @@ class _Geometry:
 
 
 def read_pdfium(path: str, data: bytes) -> PdfReading:
-    """Read every page of a PDF; pdfium's errors (not a PDF, a password) propagate to the caller to be named."""
+    """Read every page of a PDF; pdfium's errors (not a PDF, a password) propagate to the caller to be named.
+
+    pdfium reads all the pages first, then they are laid out: loading a page pushes the layout's code and data
+    (numpy's above all) out of the processor's caches, and laid out back to back the pages find them there.
+    """
     document = pdfium.PdfDocument(data)
     try:
-        pages, heights, characters = [], {}, 0
+        geometries = []
         for index in range(len(document)):
             page = document[index]
             try:
-                geometry = _geometry(page)
+                geometries.append(_geometry(page))
             finally:
                 page.close()
-            characters += geometry.chars.count
-            pages.append(_layout(index + 1, geometry))
-            heights[index + 1] = geometry.height
     finally:
         document.close()
-    return PdfReading(path, READER, pages, heights, characters)
+    numbered = list(enumerate(geometries, start=1))
+    pages = [_layout(number, geometry) for number, geometry in numbered]
+    heights = {number: geometry.height for number, geometry in numbered}
+    return PdfReading(path, READER, pages, heights, sum(geometry.chars.count for geometry in geometries))
 
 
 # --- pdfium: characters and ruling lines -------------------------------------------------------------------------
@@ -130,8 +134,10 @@ def _chars(textpage: pdfium.PdfTextPage, top: float) -> lattice.Chars:
     slots = map(ctypes.byref, repeat(boxes), range(0, ctypes.sizeof(boxes), ctypes.sizeof(pdfium_c.FS_RECTF)))
     # one call per character, made by map (no Python loop around it), each writing its box into its own slot
     found = np.fromiter(map(_LOOSE_BOX, repeat(raw), candidates.tolist(), slots), dtype=bool)
-    kept = candidates[found]
-    boxes = np.frombuffer(boxes, dtype=np.float32).reshape(-1, 4)[found].astype(np.float64)  # left, top, right, bottom
+    boxes = np.frombuffer(boxes, dtype=np.float32).reshape(-1, 4).astype(np.float64)  # left, top, right, bottom
+    kept = candidates
+    if not found.all():  # pdfium gave no box (an index it does not know): no character
+        kept, boxes = candidates[found], boxes[found]
     spaced = _spaced(np.flatnonzero(kind == _SPACE), kept, raw)
     bottom = top - boxes[:, 3]
     return lattice.Chars(boxes[:, 0], top - boxes[:, 1], boxes[:, 2], bottom, bottom, code[kept], spaced)
@@ -163,9 +169,12 @@ def _objects(parent, count: int, object_of, matrix: tuple, top: float, out: _Out
 
 def _path(obj: _Handle, matrix: tuple, top: float, out: _Out, horizontal: list, vertical: list) -> None:
     start = previous = None
+    point_of, x_at, y_at = out.floats, out.x_at, out.y_at
+    point_of[0] = point_of[1] = 0.0  # where pdfium cannot tell a point, the one before stands
     for index in range(_COUNT_SEGMENTS(obj)):
         segment = _SEGMENT(obj, index)
-        point = _apply(matrix, *out.point_of(segment), top)
+        _POINT(segment, x_at, y_at)
+        point = _apply(matrix, point_of[0], point_of[1], top)
         kind = _SEGMENT_KIND(segment)
         if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
             start = previous = point
@@ -179,13 +188,15 @@ def _path(obj: _Handle, matrix: tuple, top: float, out: _Out, horizontal: list, 
 
 
 class _Out:
-    """pdfium's out-parameters for the path calls, allocated once per page instead of once per call."""
+    """pdfium's out-parameters for the path calls, and pointers to them, made once per page, not once per call."""
 
     def __init__(self) -> None:
         self.matrix = pdfium_c.FS_MATRIX()
         self.ints = (ctypes.c_int * 2)()
         self.floats = (ctypes.c_float * 2)()
-        self.matrix_at, self.ints_at, self.floats_at = map(ctypes.addressof, (self.matrix, self.ints, self.floats))
+        self.matrix_at = ctypes.byref(self.matrix)
+        self.fill_at, self.stroke_at = ctypes.byref(self.ints), ctypes.byref(self.ints, _INT)
+        self.x_at, self.y_at = ctypes.byref(self.floats), ctypes.byref(self.floats, _FLOAT)
 
     def matrix_of(self, obj: _Handle) -> tuple:
         if not _MATRIX(obj, self.matrix_at):
@@ -196,15 +207,9 @@ class _Out:
     def painted(self, obj: _Handle) -> bool:
         """Filled or stroked (a path whose draw mode pdfium cannot tell counts as painted)."""
         self.ints[0] = self.ints[1] = 0
-        if not _DRAW_MODE(obj, self.ints_at, self.ints_at + _INT):
+        if not _DRAW_MODE(obj, self.fill_at, self.stroke_at):
             return True
         return bool(self.ints[0] or self.ints[1])
-
-    def point_of(self, segment: int) -> tuple[float, float]:
-        """A segment's end point in the path's own space ((0, 0) where pdfium cannot tell)."""
-        self.floats[0] = self.floats[1] = 0.0
-        _POINT(segment, self.floats_at, self.floats_at + _FLOAT)
-        return self.floats[0], self.floats[1]
 
 
 def _edge(a: tuple[float, float], b: tuple[float, float], horizontal: list, vertical: list) -> None:
