@@ -83,13 +83,40 @@ def ruling_lines(horizontal: list, vertical: list) -> tuple[list, list]:
 
 def find_tables(horizontal: list, vertical: list) -> list[list[Box]]:
     """The page's ruled tables, top to bottom, each as its cells (a table has at least two cells)."""
+    return [table.cells for table in read_tables(horizontal, vertical)]
+
+
+def read_tables(horizontal: list, vertical: list) -> list[Table]:
+    """The page's ruled tables, top to bottom (:func:`find_tables`), each with its rows and columns."""
     horizontal, vertical = ruling_lines(horizontal, vertical)
     if not horizontal or not vertical:
         return []
     crossings = _Crossings(horizontal, vertical)
     xs, ys = crossings.xs.tolist(), crossings.ys.tolist()
-    tables = _tables(crossings.cells(), len(ys))
-    return [[(xs[i], ys[j], xs[r], ys[b]) for i, j, r, b in cells] for cells in tables]
+    return [Table.of(corners, xs, ys) for corners in _tables(crossings.cells(), len(ys))]
+
+
+@dataclass
+class Table:
+    """One ruled table: its cells (x0, top, x1, bottom) in the order of their top-left corners (by x, then y),
+    and the row (by top) and column (by left edge) where each cell starts, its slot in :func:`table_rows`."""
+
+    cells: list[Box]
+    row: list[int]
+    column: list[int]
+    height: int  # rows
+    width: int  # columns
+    box: Box
+
+    @classmethod
+    def of(cls, corners: list[list[int]], xs: list[float], ys: list[float]) -> Table:
+        """The table of cells given by the grid indexes of their corners (i, j, r, b) into ``xs`` and ``ys``."""
+        i, j, r, b = zip(*corners, strict=True)
+        row_of = {top: n for n, top in enumerate(sorted(set(j)))}
+        column_of = {left: n for n, left in enumerate(sorted(set(i)))}
+        cells = [(xs[x0], ys[top], xs[x1], ys[bottom]) for x0, top, x1, bottom in corners]
+        box = (xs[min(i)], ys[min(j)], xs[max(r)], ys[max(b)])  # xs and ys are sorted
+        return cls(cells, [row_of[top] for top in j], [column_of[left] for left in i], len(row_of), len(column_of), box)
 
 
 class _Crossings:
@@ -214,11 +241,6 @@ def table_rows(cells: list[Box]) -> list[list[Box | None]]:
     return rows
 
 
-def bbox(cells: list[Box]) -> Box:
-    x0, top, x1, bottom = zip(*cells, strict=True)
-    return min(x0), min(top), max(x1), max(bottom)
-
-
 # --- characters → cells ------------------------------------------------------------------------------------------
 
 
@@ -263,9 +285,12 @@ class CellIndex:
         ys = sorted({c[1] for c in cells} | {c[3] for c in cells})
         self.xs, self.ys = np.array(xs), np.array(ys)
         column, row = {x: i for i, x in enumerate(xs)}, {y: j for j, y in enumerate(ys)}
-        self.owner = np.full((len(xs) - 1, len(ys) - 1), -1)
+        owner = [[-1] * (len(ys) - 1) for _ in range(len(xs) - 1)]  # lists: numpy is slow a slot at a time
         for index, (x0, top, x1, bottom) in enumerate(cells):  # a later cell wins where cells overlap
-            self.owner[column[x0] : column[x1], row[top] : row[bottom]] = index
+            first, last = row[top], row[bottom]
+            for i in range(column[x0], column[x1]):
+                owner[i][first:last] = [index] * (last - first)
+        self.owner = np.array(owner)
 
     def find(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The cell holding each point, -1 where none does."""
@@ -277,7 +302,7 @@ class CellIndex:
         return found
 
 
-def assign(chars: Chars, tables: list[list[Box]]) -> np.ndarray:
+def assign(chars: Chars, tables: list[Table]) -> np.ndarray:
     """For each character, the cell holding its centre, numbered through the tables in order: PROSE outside
     every table's box, NOWHERE inside one but in none of its cells. The first table whose box holds it wins."""
     group = np.full(chars.count, PROSE)
@@ -286,13 +311,13 @@ def assign(chars: Chars, tables: list[list[Box]]) -> np.ndarray:
     x, y = (chars.x0 + chars.x1) / 2, (chars.top + chars.bottom) / 2
     free = np.ones(chars.count, dtype=bool)
     first = 0
-    for cells in tables:
-        x0, top, x1, bottom = bbox(cells)
+    for table in tables:
+        x0, top, x1, bottom = table.box
         inside = free & (x0 <= x) & (x <= x1) & (top <= y) & (y <= bottom)
         free &= ~inside
-        found = CellIndex(cells).find(x[inside], y[inside])
+        found = CellIndex(table.cells).find(x[inside], y[inside])
         group[inside] = np.where(found >= 0, first + found, NOWHERE)
-        first += len(cells)
+        first += len(table.cells)
     return group
 
 
@@ -319,7 +344,7 @@ def lines(chars: Chars, group: np.ndarray) -> list[tuple[int, float, str]]:
     new_line = np.empty(chars.count, dtype=bool)
     new_line[0] = True
     new_line[1:] = (within[1:] != within[:-1]) | (baseline[1:] > baseline[:-1] + Y_GAP)
-    order = order[_order(np.cumsum(new_line), chars.x0[order])]  # each line keeps its place, sorted left to right
+    order = order[_left_to_right(np.cumsum(new_line), chars.x0[order], new_line)]  # each line keeps its place
     x0, x1, spaced, code = chars.x0[order], chars.x1[order], chars.spaced[order], chars.code[order]
     latin = _LATIN[np.minimum(code, 127)]  # 127 (DEL) is no letter: it stands for every code beyond ASCII
     space = np.zeros(chars.count, dtype=bool)
@@ -335,11 +360,21 @@ def lines(chars: Chars, group: np.ndarray) -> list[tuple[int, float, str]]:
     return list(zip(within[starts].tolist(), tops.tolist(), _runs(code, space, starts), strict=True))
 
 
-def _order(major: np.ndarray, minor: np.ndarray) -> np.ndarray:
-    """The indexes that sort by the integers ``major``, then by ``minor``, ties kept in order (np.lexsort's
-    result). The integers are sorted last, by a radix sort when they span less than 2**16: lexsort's general
-    sort of them takes most of the time of a page's grouping."""
-    order = np.argsort(minor, kind="stable")
+def _left_to_right(line: np.ndarray, x0: np.ndarray, new_line: np.ndarray) -> np.ndarray:
+    """The indexes that sort each line's characters by x0, ties kept in order. Without ties in a line any sort
+    gives that order, and quicksort is the quickest: the stable sort is made only where a line has ties."""
+    order = _order(line, x0, "quicksort")
+    placed = x0[order]
+    if ((placed[1:] == placed[:-1]) & ~new_line[1:]).any():  # new_line: lines keep their places in the order
+        order = _order(line, x0, "stable")
+    return order
+
+
+def _order(major: np.ndarray, minor: np.ndarray, kind: str = "stable") -> np.ndarray:
+    """The indexes that sort by the integers ``major``, then by ``minor`` (with ``kind``: a stable sort keeps
+    ties in order, as np.lexsort does). The integers are sorted last, by a radix sort when they span less than
+    2**16: lexsort's general sort of them takes most of the time of a page's grouping."""
+    order = np.argsort(minor, kind=kind)
     major = major[order]
     low, high = major.min(), major.max()
     if low == high:

@@ -242,12 +242,9 @@ def _apply(matrix: tuple, x: float, y: float, top: float) -> tuple[float, float]
 
 
 def _layout(number: int, geometry: _Geometry) -> Page:
-    tables = []
-    for cells in lattice.find_tables(geometry.horizontal, geometry.vertical):
-        rows = lattice.table_rows(cells)
-        if max(map(len, rows), default=0) >= 2:  # a table of one column is read as text
-            tables.append((cells, rows))
-    group = lattice.assign(geometry.chars, [cells for cells, _ in tables])
+    # a table of one column is read as text
+    tables = [table for table in lattice.read_tables(geometry.horizontal, geometry.vertical) if table.width >= 2]
+    group = lattice.assign(geometry.chars, tables)
     found = lattice.lines(geometry.chars, group)  # the lines of characters on a rule (NOWHERE) are not used
     items: list[tuple[float, str, object]] = []
     prose = [(top, text) for cell, top, text in found if cell == lattice.PROSE]
@@ -255,33 +252,25 @@ def _layout(number: int, geometry: _Geometry) -> Page:
         text = line_text(text)
         if text and not is_footer(text, top, geometry.height):
             items.append((top, "line", Line(text, f"page {number}, line {line_number}", READER)))
-    texts = lattice.cell_texts(found, sum(len(cells) for cells, _ in tables))
+    texts = lattice.cell_texts(found, sum(len(table.cells) for table in tables))
     first = 0
-    for index, (cells, rows) in enumerate(tables):
-        grid = _grid(number, index + 1, cells, rows, texts[first : first + len(cells)])
+    for index, table in enumerate(tables):
+        grid = _grid(number, index + 1, table, texts[first : first + len(table.cells)])
         items.append((grid.top, "table", grid))
-        first += len(cells)
+        first += len(table.cells)
     items.sort(key=lambda item: item[0])
     return Page(number, items)
 
 
-def _grid(page: int, index: int, cells: list[lattice.Box], rows: list, texts: list[str]) -> Grid:
-    text_of = {cell: cell_text(text) for cell, text in zip(cells, texts, strict=True)}
-    box = lattice.bbox(cells)
-    rows_text = [[text_of[cell] if cell is not None else "" for cell in row] for row in rows]
-    grid = Grid(page, index, box[1], box[3], rows_text, box)
-    grid.bottom_cells = _bottom_cells(cells, rows, box[3])
+def _grid(page: int, index: int, table: lattice.Table, texts: list[str]) -> Grid:
+    """The table's rows of cell texts ("" where a merged cell covers the slot), and for each column the row
+    where the cell covering the table's last row starts (if it starts in that column)."""
+    rows = [[""] * table.width for _ in range(table.height)]
+    bottom_cells = {}
+    for cell, row, column, text in zip(table.cells, table.row, table.column, texts, strict=True):
+        rows[row][column] = cell_text(text)
+        if abs(cell[3] - table.box[3]) <= 1:
+            bottom_cells[column] = row
+    grid = Grid(page, index, table.box[1], table.box[3], rows, table.box)
+    grid.bottom_cells = bottom_cells
     return grid
-
-
-def _bottom_cells(cells: list[lattice.Box], rows: list[list[lattice.Box | None]], bottom: float) -> dict[int, int]:
-    """For each column, the row where the cell covering the table's last row starts (if it starts in that column)."""
-    column = {x: index for index, x in enumerate(sorted({cell[0] for cell in cells}))}
-    row = {}
-    for index, cells_in_row in enumerate(rows):
-        row.setdefault(min(cell[1] for cell in cells_in_row if cell is not None), index)
-    found = {}
-    for cell in cells:
-        if abs(cell[3] - bottom) <= 1 and cell[1] in row:
-            found[column[cell[0]]] = row[cell[1]]
-    return found
