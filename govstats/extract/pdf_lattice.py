@@ -93,7 +93,7 @@ def read_tables(horizontal: list, vertical: list) -> list[Table]:
         return []
     crossings = _Crossings(horizontal, vertical)
     xs, ys = crossings.xs.tolist(), crossings.ys.tolist()
-    return [Table.of(corners, xs, ys) for corners in _tables(crossings.cells(), len(ys))]
+    return [Table.of(corners, xs, ys) for corners in _tables(crossings.cells(), crossings.exists.shape)]
 
 
 @dataclass
@@ -204,29 +204,30 @@ def _next(present: np.ndarray) -> np.ndarray:
     return after
 
 
-def _tables(cells: list[list[int]], height: int) -> list[list[list[int]]]:
-    """Cells (corners on a grid ``height`` crossings high) that share a corner are one table (connected groups,
+def _tables(cells: list[list[int]], shape: tuple[int, int]) -> list[list[list[int]]]:
+    """Cells (corners on a grid of crossings of ``shape``) that share a corner are one table (connected groups,
     by union-find with path halving), ordered by their top-left cell."""
+    height = shape[1]
     parent = list(range(len(cells)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[int, int] = {}  # corner -> the first cell with that corner
+    owner = [-1] * (shape[0] * height)  # corner -> the first cell with that corner
     for index, (x0, top, x1, bottom) in enumerate(cells):
         mine = index  # the root of this cell's group: only this loop links it
         for corner in (x0 * height + top, x0 * height + bottom, x1 * height + top, x1 * height + bottom):
-            other = owner.setdefault(corner, index)
-            if other != index:
-                other = root(other)
-                parent[mine] = other
-                mine = other
+            other = owner[corner]
+            if other < 0:
+                owner[corner] = index
+                continue
+            while parent[other] != other:  # its root (inline: this runs for most corners of most cells)
+                parent[other] = parent[parent[other]]
+                other = parent[other]
+            parent[mine] = other
+            mine = other
     groups: dict[int, list[list[int]]] = defaultdict(list)
     for index, cell in enumerate(cells):
-        groups[root(index)].append(cell)
+        root = index
+        while parent[root] != root:
+            root = parent[root]
+        groups[root].append(cell)
     tables = sorted(groups.values(), key=lambda table: min((cell[1], cell[0]) for cell in table))
     return [table for table in tables if len(table) > 1]
 
