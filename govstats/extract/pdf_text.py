@@ -32,40 +32,34 @@ _KIND_OF[[ord(char) for char in " \t\xa0\u3000"]] = _SPACE
 _IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
-def _unchecked(function, restype, *argtypes):
-    """The same pdfium function taking and returning plain addresses: no pointer objects made per call (the
-    page's objects are walked one by one, thousands of them, for the few that are ruling lines)."""
-    address = ctypes.cast(function, ctypes.c_void_p).value
-    return ctypes.CFUNCTYPE(restype, *argtypes)(address)
-
-
 class _Handle(ctypes.c_void_p):
     """A pdfium handle kept as the ctypes object pdfium returned (not an int), to be passed back as it is."""
 
 
-def _bare(function, restype):
-    """``function`` with no argument types: ctypes then passes ctypes objects as they are and Python ints as C
-    ints, with no conversion per argument (a quarter of a call's cost, paid a thousand times a page). Only for
-    the hot calls, whose arguments are handles, ``byref`` pointers and ints: a bare int address would be cut."""
-    bare = type(function)(ctypes.cast(function, ctypes.c_void_p).value)
-    bare.restype = restype
-    return bare
+def _quick(function, restype, *argtypes):
+    """pdfium's ``function`` made to be called a thousand times a page.
+
+    Its prototype keeps the GIL (PYFUNCTYPE: releasing and taking it back costs more than the call itself),
+    and given no argument types it converts no argument: ctypes passes ctypes objects as they are and Python
+    ints as C ints (a cdecl prototype takes more arguments than it lists). So the arguments must be handles,
+    ``byref`` pointers and ints, never an address as an int, which would be cut to 32 bits.
+    """
+    return ctypes.PYFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
 
 
-_ADDRESS = ctypes.c_void_p
-_PAGE_OBJECT = _bare(pdfium_c.FPDFPage_GetObject, _Handle)
-_KIND = _bare(pdfium_c.FPDFPageObj_GetType, ctypes.c_int)
-_LOOSE_BOX = _bare(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int)
-_GENERATED = _bare(pdfium_c.FPDFText_IsGenerated, ctypes.c_int)
-_FORM_OBJECT = _unchecked(pdfium_c.FPDFFormObj_GetObject, _Handle, _ADDRESS, ctypes.c_ulong)
-_COUNT_FORM = _bare(pdfium_c.FPDFFormObj_CountObjects, ctypes.c_int)
-_MATRIX = _bare(pdfium_c.FPDFPageObj_GetMatrix, ctypes.c_int)
-_DRAW_MODE = _bare(pdfium_c.FPDFPath_GetDrawMode, ctypes.c_int)
-_COUNT_SEGMENTS = _bare(pdfium_c.FPDFPath_CountSegments, ctypes.c_int)
-_SEGMENT = _bare(pdfium_c.FPDFPath_GetPathSegment, _Handle)
-_POINT = _bare(pdfium_c.FPDFPathSegment_GetPoint, ctypes.c_int)
-_SEGMENT_KIND = _bare(pdfium_c.FPDFPathSegment_GetType, ctypes.c_int)
-_CLOSES = _bare(pdfium_c.FPDFPathSegment_GetClose, ctypes.c_int)
+_PAGE_OBJECT = _quick(pdfium_c.FPDFPage_GetObject, _Handle)
+_KIND = _quick(pdfium_c.FPDFPageObj_GetType, ctypes.c_int)
+_LOOSE_BOX = _quick(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int)
+_GENERATED = _quick(pdfium_c.FPDFText_IsGenerated, ctypes.c_int)
+_FORM_OBJECT = _quick(pdfium_c.FPDFFormObj_GetObject, _Handle, ctypes.c_void_p, ctypes.c_ulong)  # an unsigned long
+_COUNT_FORM = _quick(pdfium_c.FPDFFormObj_CountObjects, ctypes.c_int)
+_MATRIX = _quick(pdfium_c.FPDFPageObj_GetMatrix, ctypes.c_int)
+_DRAW_MODE = _quick(pdfium_c.FPDFPath_GetDrawMode, ctypes.c_int)
+_COUNT_SEGMENTS = _quick(pdfium_c.FPDFPath_CountSegments, ctypes.c_int)
+_SEGMENT = _quick(pdfium_c.FPDFPath_GetPathSegment, _Handle)
+_POINT = _quick(pdfium_c.FPDFPathSegment_GetPoint, ctypes.c_int)
+_SEGMENT_KIND = _quick(pdfium_c.FPDFPathSegment_GetType, ctypes.c_int)
+_CLOSES = _quick(pdfium_c.FPDFPathSegment_GetClose, ctypes.c_int)
 _INT, _FLOAT = ctypes.sizeof(ctypes.c_int), ctypes.sizeof(ctypes.c_float)
 _AXIS = 0.5  # a segment whose ends differ by less than this across its direction is horizontal (or vertical)
 
@@ -86,11 +80,11 @@ def read_pdfium(path: str, data: bytes) -> PdfReading:
     """
     document = pdfium.PdfDocument(data)
     try:
-        geometries = []
+        geometries, out = [], _Out()
         for index in range(len(document)):
             page = document[index]
             try:
-                geometries.append(_geometry(page))
+                geometries.append(_geometry(page, out))
             finally:
                 page.close()
     finally:
@@ -104,21 +98,21 @@ def read_pdfium(path: str, data: bytes) -> PdfReading:
 # --- pdfium: characters and ruling lines -------------------------------------------------------------------------
 
 
-def _geometry(page: pdfium.PdfPage) -> _Geometry:
+def _geometry(page: pdfium.PdfPage, out: _Out) -> _Geometry:
     left, bottom, right, top = page.get_bbox()
     textpage = page.get_textpage()
     try:
-        chars = _chars(textpage, top)
+        chars = _chars(textpage, top, out)
     finally:
         textpage.close()
     horizontal: list[tuple[float, float, float]] = []
     vertical: list[tuple[float, float, float]] = []
     count = pdfium_c.FPDFPage_CountObjects(page.raw)
-    _objects(page.raw, count, _PAGE_OBJECT, _IDENTITY, top, _Out(), (horizontal, vertical))
+    _objects(page.raw, count, _PAGE_OBJECT, _IDENTITY, top, out, (horizontal, vertical))
     return _Geometry(chars, horizontal, vertical, top - bottom)
 
 
-def _chars(textpage: pdfium.PdfTextPage, top: float) -> lattice.Chars:
+def _chars(textpage: pdfium.PdfTextPage, top: float, out: _Out) -> lattice.Chars:
     """Every printed character: its box (the font's full glyph box, as pdfminer measures it), top-down, the
     bottom of that box (where the characters of one printed line stand, whatever their font's ascent), and the
     space that came before it in the text stream (0 none, 1 put in by pdfium for a gap, 2 printed)."""
@@ -130,11 +124,11 @@ def _chars(textpage: pdfium.PdfTextPage, top: float) -> lattice.Chars:
     code = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     kind = _KIND_OF.take(code, mode="clip")  # every code past the table's end is a printed character
     candidates = np.flatnonzero(kind == _PRINTED)
-    boxes = (pdfium_c.FS_RECTF * len(candidates))()
-    slots = map(ctypes.byref, repeat(boxes), range(0, ctypes.sizeof(boxes), ctypes.sizeof(pdfium_c.FS_RECTF)))
+    boxes, slots = out.boxes(len(candidates))
     # one call per character, made by map (no Python loop around it), each writing its box into its own slot
     found = np.fromiter(map(_LOOSE_BOX, repeat(raw), candidates.tolist(), slots), dtype=bool)
-    boxes = np.frombuffer(boxes, dtype=np.float32).reshape(-1, 4).astype(np.float64)  # left, top, right, bottom
+    boxes = np.frombuffer(boxes, dtype=np.float32, count=4 * len(candidates)).reshape(-1, 4)  # left, top, right, bottom
+    boxes = boxes.astype(np.float64)  # a copy: the next page's boxes go where these are
     kept = candidates
     if not found.all():  # pdfium gave no box (an index it does not know): no character
         kept, boxes = candidates[found], boxes[found]
@@ -188,15 +182,25 @@ def _path(obj: _Handle, matrix: tuple, top: float, out: _Out, horizontal: list, 
 
 
 class _Out:
-    """pdfium's out-parameters for the path calls, and pointers to them, made once per page, not once per call."""
+    """pdfium's out-parameters, and pointers to them, made once per document, not once per call: making the
+    pointer costs a quarter of the call it is passed to, and a page asks for a thousand boxes."""
 
     def __init__(self) -> None:
+        self.box_array, self.box_at = (pdfium_c.FS_RECTF * 0)(), []
         self.matrix = pdfium_c.FS_MATRIX()
         self.ints = (ctypes.c_int * 2)()
         self.floats = (ctypes.c_float * 2)()
         self.matrix_at = ctypes.byref(self.matrix)
         self.fill_at, self.stroke_at = ctypes.byref(self.ints), ctypes.byref(self.ints, _INT)
         self.x_at, self.y_at = ctypes.byref(self.floats), ctypes.byref(self.floats, _FLOAT)
+
+    def boxes(self, count: int) -> tuple[ctypes.Array, list]:
+        """Room for ``count`` character boxes, and a pointer to each (at least ``count`` of them)."""
+        if count > len(self.box_at):
+            self.box_array = (pdfium_c.FS_RECTF * count)()
+            size = ctypes.sizeof(pdfium_c.FS_RECTF)
+            self.box_at = list(map(ctypes.byref, repeat(self.box_array), range(0, count * size, size)))
+        return self.box_array, self.box_at
 
     def matrix_of(self, obj: _Handle) -> tuple:
         if not _MATRIX(obj, self.matrix_at):
