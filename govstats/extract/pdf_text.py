@@ -32,31 +32,29 @@ _KIND_OF[[ord(char) for char in " \t\xa0\u3000"]] = _SPACE
 _IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 
-class _Handle(ctypes.c_void_p):
-    """A pdfium handle kept as the ctypes object pdfium returned (not an int), to be passed back as it is."""
-
-
 def _quick(function, restype, *argtypes):
     """pdfium's ``function`` made to be called a thousand times a page.
 
     Its prototype keeps the GIL (PYFUNCTYPE: releasing and taking it back costs more than the call itself),
     and given no argument types it converts no argument: ctypes passes ctypes objects as they are and Python
-    ints as C ints (a cdecl prototype takes more arguments than it lists). So the arguments must be handles,
-    ``byref`` pointers and ints, never an address as an int, which would be cut to 32 bits.
+    ints as C ints (a cdecl prototype takes more arguments than it lists). So the arguments must be handles
+    (kept as the typed pointers pdfium returned), ``byref`` pointers and ints, never an address as an int,
+    which would be cut to 32 bits.
     """
     return ctypes.PYFUNCTYPE(restype, *argtypes)(ctypes.cast(function, ctypes.c_void_p).value)
 
 
-_PAGE_OBJECT = _quick(pdfium_c.FPDFPage_GetObject, _Handle)
+_OBJECT = pdfium_c.FPDF_PAGEOBJECT
+_PAGE_OBJECT = _quick(pdfium_c.FPDFPage_GetObject, _OBJECT)
 _KIND = _quick(pdfium_c.FPDFPageObj_GetType, ctypes.c_int)
 _LOOSE_BOX = _quick(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int)
 _GENERATED = _quick(pdfium_c.FPDFText_IsGenerated, ctypes.c_int)
-_FORM_OBJECT = _quick(pdfium_c.FPDFFormObj_GetObject, _Handle, ctypes.c_void_p, ctypes.c_ulong)  # an unsigned long
+_FORM_OBJECT = _quick(pdfium_c.FPDFFormObj_GetObject, _OBJECT, _OBJECT, ctypes.c_ulong)  # an unsigned long
 _COUNT_FORM = _quick(pdfium_c.FPDFFormObj_CountObjects, ctypes.c_int)
 _MATRIX = _quick(pdfium_c.FPDFPageObj_GetMatrix, ctypes.c_int)
 _DRAW_MODE = _quick(pdfium_c.FPDFPath_GetDrawMode, ctypes.c_int)
 _COUNT_SEGMENTS = _quick(pdfium_c.FPDFPath_CountSegments, ctypes.c_int)
-_SEGMENT = _quick(pdfium_c.FPDFPath_GetPathSegment, _Handle)
+_SEGMENT = _quick(pdfium_c.FPDFPath_GetPathSegment, pdfium_c.FPDF_PATHSEGMENT)
 _POINT = _quick(pdfium_c.FPDFPathSegment_GetPoint, ctypes.c_int)
 _SEGMENT_KIND = _quick(pdfium_c.FPDFPathSegment_GetType, ctypes.c_int)
 _CLOSES = _quick(pdfium_c.FPDFPathSegment_GetClose, ctypes.c_int)
@@ -161,7 +159,7 @@ def _objects(parent, count: int, object_of, matrix: tuple, top: float, out: _Out
             _path(obj, inner, top, out, *segments)
 
 
-def _path(obj: _Handle, matrix: tuple, top: float, out: _Out, horizontal: list, vertical: list) -> None:
+def _path(obj: _OBJECT, matrix: tuple, top: float, out: _Out, horizontal: list, vertical: list) -> None:
     start = previous = None
     point_of, x_at, y_at = out.floats, out.x_at, out.y_at
     point_of[0] = point_of[1] = 0.0  # where pdfium cannot tell a point, the one before stands
@@ -202,13 +200,13 @@ class _Out:
             self.box_at = list(map(ctypes.byref, repeat(self.box_array), range(0, count * size, size)))
         return self.box_array, self.box_at
 
-    def matrix_of(self, obj: _Handle) -> tuple:
+    def matrix_of(self, obj: _OBJECT) -> tuple:
         if not _MATRIX(obj, self.matrix_at):
             return _IDENTITY
         m = self.matrix
         return (m.a, m.b, m.c, m.d, m.e, m.f)
 
-    def painted(self, obj: _Handle) -> bool:
+    def painted(self, obj: _OBJECT) -> bool:
         """Filled or stroked (a path whose draw mode pdfium cannot tell counts as painted)."""
         self.ints[0] = self.ints[1] = 0
         if not _DRAW_MODE(obj, self.fill_at, self.stroke_at):
