@@ -263,18 +263,13 @@ class Chars:
         x0, top, x1, bottom, text, baseline, spaced = zip(*chars, strict=True) if chars else [()] * 7
         floats = [np.array(column, dtype=np.float64) for column in (x0, top, x1, bottom, baseline)]
         code = np.array([ord(char) for char in text], dtype=np.uint32)
-        return cls(*floats[:4], floats[4], code, np.array(spaced, dtype=np.int8))
+        return cls(*floats, code, np.array(spaced, dtype=np.int8))
 
     @property
     def count(self) -> int:
         return len(self.code)
 
-    def take(self, which: np.ndarray) -> Chars:
-        """The characters ``which`` selects (a mask or indexes), in that order."""
-        return Chars(*(getattr(self, name)[which] for name in _COLUMNS))
 
-
-_COLUMNS = ("x0", "top", "x1", "bottom", "baseline", "code", "spaced")
 PROSE, NOWHERE = -1, -2  # not in a table; in a table but in none of its cells (its centre on a rule)
 
 

@@ -49,7 +49,7 @@ _PAGE_OBJECT = _quick(pdfium_c.FPDFPage_GetObject, _OBJECT)
 _KIND = _quick(pdfium_c.FPDFPageObj_GetType, ctypes.c_int)
 _LOOSE_BOX = _quick(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int)
 _GENERATED = _quick(pdfium_c.FPDFText_IsGenerated, ctypes.c_int)
-_FORM_OBJECT = _quick(pdfium_c.FPDFFormObj_GetObject, _OBJECT, _OBJECT, ctypes.c_ulong)  # an unsigned long
+_FORM_OBJECT = _quick(pdfium_c.FPDFFormObj_GetObject, _OBJECT, _OBJECT, ctypes.c_ulong)  # index: unsigned long
 _COUNT_FORM = _quick(pdfium_c.FPDFFormObj_CountObjects, ctypes.c_int)
 _MATRIX = _quick(pdfium_c.FPDFPageObj_GetMatrix, ctypes.c_int)
 _DRAW_MODE = _quick(pdfium_c.FPDFPath_GetDrawMode, ctypes.c_int)
@@ -149,8 +149,8 @@ def _spaced(spaces: np.ndarray, kept: np.ndarray, textpage) -> np.ndarray:
 def _objects(parent, count: int, object_of, matrix: tuple, top: float, out: _Out, segments: tuple) -> None:
     """The straight horizontal and vertical segments that painted paths draw, inside forms too, top-down."""
     path, form = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
-    addresses = list(map(object_of, repeat(parent), range(count)))  # map: no Python loop around the calls
-    wanted = [(obj, kind) for obj, kind in zip(addresses, map(_KIND, addresses), strict=True) if kind in (path, form)]
+    objects = list(map(object_of, repeat(parent), range(count)))  # map: no Python loop around the calls
+    wanted = [(obj, kind) for obj, kind in zip(objects, map(_KIND, objects), strict=True) if kind in (path, form)]
     for obj, kind in wanted:
         inner = _compose(matrix, out.matrix_of(obj))
         if kind == form:
