@@ -20,11 +20,13 @@ and their readings can be compared cell by cell.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import groupby
 from math import inf
-from operator import itemgetter
+
+import numpy as np
 
 Char = tuple[float, float, float, float, str, float, int]
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
@@ -81,71 +83,151 @@ def ruling_lines(horizontal: list, vertical: list) -> tuple[list, list]:
 
 def find_tables(horizontal: list, vertical: list) -> list[list[Box]]:
     """The page's ruled tables, top to bottom, each as its cells (a table has at least two cells)."""
+    return [table.cells for table in read_tables(horizontal, vertical)]
+
+
+def read_tables(horizontal: list, vertical: list) -> list[Table]:
+    """The page's ruled tables, top to bottom (:func:`find_tables`), each with its rows and columns."""
     horizontal, vertical = ruling_lines(horizontal, vertical)
-    crossings: dict[tuple[float, float], tuple[set[int], set[int]]] = {}
-    for v, (x, top, bottom) in enumerate(vertical):
-        for h, (y, x0, x1) in enumerate(horizontal):
-            if top <= y + CROSS and bottom >= y - CROSS and x0 - CROSS <= x <= x1 + CROSS:
-                found = crossings.setdefault((x, y), (set(), set()))
-                found[0].add(v)
-                found[1].add(h)
-    cells = _cells(crossings)
-    return _tables(cells)
+    if not horizontal or not vertical:
+        return []
+    crossings = _Crossings(horizontal, vertical)
+    xs, ys = crossings.xs.tolist(), crossings.ys.tolist()
+    return [Table.of(corners, xs, ys) for corners in _tables(crossings.cells(), crossings.exists.shape)]
 
 
-def _cells(crossings: dict[tuple[float, float], tuple[set[int], set[int]]]) -> list[Box]:
-    """For each crossing, the smallest rectangle it opens (down and right) whose sides are all ruled."""
-    by_x: dict[float, list[float]] = defaultdict(list)
-    by_y: dict[float, list[float]] = defaultdict(list)
-    for x, y in sorted(crossings):
-        by_x[x].append(y)
-        by_y[y].append(x)
+@dataclass
+class Table:
+    """One ruled table: its cells (x0, top, x1, bottom) in the order of their top-left corners (by x, then y),
+    and the row (by top) and column (by left edge) where each cell starts, its slot in :func:`table_rows`."""
 
-    def down(x: float, y0: float, y1: float) -> bool:
-        return bool(crossings[(x, y0)][0] & crossings[(x, y1)][0])
+    cells: list[Box]
+    row: list[int]
+    column: list[int]
+    height: int  # rows
+    width: int  # columns
+    box: Box
 
-    def across(y: float, x0: float, x1: float) -> bool:
-        return bool(crossings[(x0, y)][1] & crossings[(x1, y)][1])
-
-    cells = []
-    for x, y in sorted(crossings):
-        column, row = by_x[x], by_y[y]
-        right = [r for r in row[bisect_right(row, x) :] if across(y, x, r)]
-        cell = next(
-            (
-                (x, y, r, b)
-                for b in column[bisect_right(column, y) :]
-                if down(x, y, b)
-                for r in right
-                if (r, b) in crossings and down(r, y, b) and across(b, x, r)
-            ),
-            None,
-        )
-        if cell is not None:
-            cells.append(cell)
-    return cells
+    @classmethod
+    def of(cls, corners: list[list[int]], xs: list[float], ys: list[float]) -> Table:
+        """The table of cells given by the grid indexes of their corners (i, j, r, b) into ``xs`` and ``ys``."""
+        i, j, r, b = zip(*corners, strict=True)
+        row_of = {top: n for n, top in enumerate(sorted(set(j)))}
+        column_of = {left: n for n, left in enumerate(sorted(set(i)))}
+        cells = [(xs[x0], ys[top], xs[x1], ys[bottom]) for x0, top, x1, bottom in corners]
+        box = (xs[min(i)], ys[min(j)], xs[max(r)], ys[max(b)])  # xs and ys are sorted
+        return cls(cells, [row_of[top] for top in j], [column_of[left] for left in i], len(row_of), len(column_of), box)
 
 
-def _tables(cells: list[Box]) -> list[list[Box]]:
-    """Cells that share a corner are one table (connected groups), ordered by their top-left cell."""
+class _Crossings:
+    """Where the ruling lines cross, on the grid of the vertical lines' xs (i) and the horizontal lines' ys (j).
+
+    A crossing keeps how far its ruling lines reach: ``bottom``, the bottom furthest down of its vertical lines,
+    and ``reach``, the right end (plus CROSS) furthest right of its horizontal ones. A crossing lower in its
+    column is joined to it by a vertical line exactly when it lies within CROSS of that bottom (such a line
+    crosses the lower crossing's horizontal lines too), and one further right in its row likewise: whether two
+    crossings are joined is one comparison, and the crossings one is joined to are the next ones in its column
+    (row) up to where its lines end.
+    """
+
+    def __init__(self, horizontal: list, vertical: list) -> None:
+        y, x0, x1 = np.array(horizontal).T
+        x, top, bottom = np.array(vertical).T[:, :, None]  # a row per vertical line, a column per horizontal
+        meets = (top <= y + CROSS) & (bottom >= y - CROSS) & (x0 - CROSS <= x) & (x <= x1 + CROSS)
+        by_x, by_y = _firsts(x[:, 0]), _firsts(y)  # the lines come sorted by position
+        self.xs, self.ys = x[by_x, 0], y[by_y]
+
+        def per_crossing(reduce, values):
+            return reduce.reduceat(reduce.reduceat(values, by_x, axis=0), by_y, axis=1)
+
+        self.exists = per_crossing(np.logical_or, meets)
+        self.bottom = per_crossing(np.maximum, np.where(meets, bottom, -inf))
+        self.reach = per_crossing(np.maximum, np.where(meets, x1 + CROSS, -inf))
+
+    def cells(self) -> list[list[int]]:
+        """For each crossing (by x, then y), the smallest rectangle it opens down and right whose sides are all
+        ruled, if any, as the grid indexes of its corners (i, j, r, b).
+
+        Mostly it is the rectangle up to the next crossing down and the next one right, when the crossing's lines
+        reach both: that is checked for all crossings at once. Where that rectangle does not close (a merged
+        cell), the crossing is searched further on its own.
+        """
+        i, j = np.nonzero(self.exists)  # by x, then y
+        nx, ny = self.exists.shape
+        below, right = _next(self.exists)[i, j], _next(self.exists.T).T[i, j]
+        b, r = np.minimum(below, ny - 1), np.minimum(right, nx - 1)  # in range; used only where below, right are
+        opens = (below < ny) & (right < nx) & (self.bottom[i, j] >= self.ys[b] - CROSS)
+        opens &= self.xs[r] <= self.reach[i, j]
+        first = opens & self._closes(i, j, r, b)
+        corners = np.stack([i, j, r, b], axis=1)[first].tolist()
+        merged = np.flatnonzero(opens & ~first).tolist()
+        if merged:  # look further, crossing by crossing, in Python lists (numpy is slow one number at a time)
+            grid = [array.tolist() for array in (self.xs, self.ys, self.exists, self.bottom, self.reach)]
+            corners += [_search(*grid, int(i[index]), int(j[index])) for index in merged]
+            corners = sorted(corner for corner in corners if corner is not None)  # back to the crossings' order
+        return corners
+
+    def _closes(self, i, j, r, b):
+        """Whether the crossing (r, b) is there and joined to (r, j) above it and (i, b) left of it."""
+        return self.exists[r, b] & (self.bottom[r, j] >= self.ys[b] - CROSS) & (self.xs[r] <= self.reach[i, b])
+
+
+def _search(xs: list, ys: list, exists: list, bottom: list, reach: list, i: int, j: int) -> list[int] | None:
+    """The corners (i, j, r, b) of the smallest ruled rectangle the crossing (i, j) opens, or None (the search
+    of :meth:`_Crossings.cells` for every rectangle, not only the one up to the next crossings)."""
+    rights = [r for r in range(i + 1, len(xs)) if exists[r][j] and xs[r] <= reach[i][j]]
+    for b in range(j + 1, len(ys)):
+        if not exists[i][b]:
+            continue
+        if bottom[i][j] < ys[b] - CROSS:
+            return None  # the vertical rules through (i, j) end above b, so above every crossing further down
+        for r in rights:
+            if exists[r][b] and bottom[r][j] >= ys[b] - CROSS and xs[r] <= reach[i][b]:
+                return [i, j, r, b]
+    return None
+
+
+def _firsts(sorted_values: np.ndarray) -> np.ndarray:
+    """Where each distinct value of a sorted array starts (np.unique's indexes, without its overhead)."""
+    new = np.empty(len(sorted_values), dtype=bool)
+    new[0] = True
+    new[1:] = sorted_values[1:] != sorted_values[:-1]
+    return np.flatnonzero(new)
+
+
+def _next(present: np.ndarray) -> np.ndarray:
+    """For each place, the index of the next place along its row where ``present`` is, or the row's length."""
+    n = present.shape[1]
+    index = np.where(present, np.arange(n), n)
+    after = np.full_like(index, n)
+    after[:, :-1] = np.minimum.accumulate(index[:, :0:-1], axis=1)[:, ::-1]
+    return after
+
+
+def _tables(cells: list[list[int]], shape: tuple[int, int]) -> list[list[list[int]]]:
+    """Cells (corners on a grid of crossings of ``shape``) that share a corner are one table (connected groups,
+    by union-find with path halving), ordered by their top-left cell."""
+    height = shape[1]
     parent = list(range(len(cells)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[tuple[float, float], int] = {}
+    owner = [-1] * (shape[0] * height)  # corner -> the first cell with that corner
     for index, (x0, top, x1, bottom) in enumerate(cells):
-        for corner in ((x0, top), (x0, bottom), (x1, top), (x1, bottom)):
-            if corner in owner:
-                parent[root(index)] = root(owner[corner])
-            else:
+        mine = index  # the root of this cell's group: only this loop links it
+        for corner in (x0 * height + top, x0 * height + bottom, x1 * height + top, x1 * height + bottom):
+            other = owner[corner]
+            if other < 0:
                 owner[corner] = index
-    groups: dict[int, list[Box]] = defaultdict(list)
+                continue
+            while parent[other] != other:  # its root (inline: this runs for most corners of most cells)
+                parent[other] = parent[parent[other]]
+                other = parent[other]
+            parent[mine] = other
+            mine = other
+    groups: dict[int, list[list[int]]] = defaultdict(list)
     for index, cell in enumerate(cells):
-        groups[root(index)].append(cell)
+        root = index
+        while parent[root] != root:
+            root = parent[root]
+        groups[root].append(cell)
     tables = sorted(groups.values(), key=lambda table: min((cell[1], cell[0]) for cell in table))
     return [table for table in tables if len(table) > 1]
 
@@ -160,104 +242,165 @@ def table_rows(cells: list[Box]) -> list[list[Box | None]]:
     return rows
 
 
-def bbox(cells: list[Box]) -> Box:
-    return (
-        min(cell[0] for cell in cells),
-        min(cell[1] for cell in cells),
-        max(cell[2] for cell in cells),
-        max(cell[3] for cell in cells),
-    )
-
-
 # --- characters → cells ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chars:
+    """Characters as columns, one row per :data:`Char`: a page holds a thousand or more, and the grouping into
+    cells, lines and words is done on whole columns at once (numpy), not character by character."""
+
+    x0: np.ndarray
+    top: np.ndarray
+    x1: np.ndarray
+    bottom: np.ndarray
+    baseline: np.ndarray
+    code: np.ndarray  # the character's code point (uint32)
+    spaced: np.ndarray  # int8: 2 printed space before it, 1 a space the text layer put in, 0 none
+
+    @classmethod
+    def of(cls, chars: Sequence[Char]) -> Chars:
+        x0, top, x1, bottom, text, baseline, spaced = zip(*chars, strict=True) if chars else [()] * 7
+        floats = [np.array(column, dtype=np.float64) for column in (x0, top, x1, bottom, baseline)]
+        code = np.array([ord(char) for char in text], dtype=np.uint32)
+        return cls(*floats, code, np.array(spaced, dtype=np.int8))
+
+    @property
+    def count(self) -> int:
+        return len(self.code)
+
+
+PROSE, NOWHERE = -1, -2  # not in a table; in a table but in none of its cells (its centre on a rule)
 
 
 class CellIndex:
     """Which cell of a table holds a point: the cells' edges cut the table into a grid looked up by bisection."""
 
     def __init__(self, cells: list[Box]) -> None:
-        self.xs = sorted({c[0] for c in cells} | {c[2] for c in cells})
-        self.ys = sorted({c[1] for c in cells} | {c[3] for c in cells})
-        self.owner: dict[tuple[int, int], int] = {}
-        for index, (x0, top, x1, bottom) in enumerate(cells):
-            for i in range(self.xs.index(x0), self.xs.index(x1)):
-                for j in range(self.ys.index(top), self.ys.index(bottom)):
-                    self.owner[(i, j)] = index
+        xs = sorted({c[0] for c in cells} | {c[2] for c in cells})
+        ys = sorted({c[1] for c in cells} | {c[3] for c in cells})
+        self.xs, self.ys = np.array(xs), np.array(ys)
+        column, row = {x: i for i, x in enumerate(xs)}, {y: j for j, y in enumerate(ys)}
+        owner = [[-1] * (len(ys) - 1) for _ in range(len(xs) - 1)]  # lists: numpy is slow a slot at a time
+        for index, (x0, top, x1, bottom) in enumerate(cells):  # a later cell wins where cells overlap
+            first, last = row[top], row[bottom]
+            for i in range(column[x0], column[x1]):
+                owner[i][first:last] = [index] * (last - first)
+        self.owner = np.array(owner)
 
-    def find(self, x: float, y: float) -> int | None:
-        i, j = bisect_right(self.xs, x) - 1, bisect_right(self.ys, y) - 1
-        if i < 0 or j < 0 or i >= len(self.xs) - 1 or j >= len(self.ys) - 1:
-            return None
-        return self.owner.get((i, j))
+    def find(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The cell holding each point, -1 where none does."""
+        i = np.searchsorted(self.xs, x, side="right") - 1
+        j = np.searchsorted(self.ys, y, side="right") - 1
+        inside = (i >= 0) & (j >= 0) & (i < len(self.xs) - 1) & (j < len(self.ys) - 1)
+        found = np.full(len(x), -1)
+        found[inside] = self.owner[i[inside], j[inside]]
+        return found
 
 
-def centre(char: Char) -> tuple[float, float]:
-    return (char[0] + char[2]) / 2, (char[1] + char[3]) / 2
+def assign(chars: Chars, tables: list[Table]) -> np.ndarray:
+    """For each character, the cell holding its centre, numbered through the tables in order: PROSE outside
+    every table's box, NOWHERE inside one but in none of its cells. The first table whose box holds it wins."""
+    group = np.full(chars.count, PROSE)
+    if not tables:
+        return group
+    x, y = (chars.x0 + chars.x1) / 2, (chars.top + chars.bottom) / 2
+    free = np.ones(chars.count, dtype=bool)
+    first = 0
+    for table in tables:
+        x0, top, x1, bottom = table.box
+        inside = free & (x0 <= x) & (x <= x1) & (top <= y) & (y <= bottom)
+        free &= ~inside
+        found = CellIndex(table.cells).find(x[inside], y[inside])
+        group[inside] = np.where(found >= 0, first + found, NOWHERE)
+        first += len(table.cells)
+    return group
 
 
 # --- characters → words → lines ----------------------------------------------------------------------------------
 
-
-def _by_top(items: list, key) -> list[list]:
-    """Items grouped into lines: sorted by ``key``, a new line where it is more than Y_GAP past the last item's."""
-    lines: list[list] = []
-    last = -inf
-    for item in sorted(items, key=key):
-        value = key(item)
-        if value > last + Y_GAP:
-            lines.append([item])
-        else:
-            lines[-1].append(item)
-        last = value
-    return lines
+_LATIN = np.array([chr(code).isalnum() for code in range(128)])  # ASCII letters and digits
 
 
-def _line_words(line: list[Char]) -> list[str]:
-    """One line's words: its characters left to right, split at spaces and at wide gaps.
+def lines(chars: Chars, group: np.ndarray) -> list[tuple[int, float, str]]:
+    """Each group's characters as lines: (group, top of the line's highest glyph box, its words joined by one
+    space), groups in increasing order, each group's lines top to bottom.
 
-    A new word starts where a printed space stands before a character (spaced 2), where the gap to the character
-    before is wider than X_GAP (or the character starts left of the one before), and where pdfium put a space in
-    for a narrower gap between two Latin letters or digits (spaced 1).
+    A line is the characters of one group on one baseline: sorted by baseline (stably: ties keep the text's
+    order), a new line starts more than Y_GAP past the character before, as a Latin run in a CJK line shares the
+    baseline though its font's glyph boxes stand higher or lower. A line's characters go left to right (stably),
+    and a new word starts where a printed space stands before a character (spaced 2), where the gap to the
+    character before is wider than X_GAP (or the character starts left of the one before), and where pdfium put
+    a space in for a narrower gap between two Latin letters or digits (spaced 1).
     """
-    line.sort(key=_X0)
-    words, word = [], [line[0][4]]
-    before = line[0]
-    for char in line[1:]:
-        x0, spaced = char[0], char[6]
-        if (
-            spaced == 2
-            or x0 < before[0]
-            or x0 > before[2] + X_GAP
-            or (spaced == 1 and _latin(before[4]) and _latin(char[4]))
-        ):
-            words.append("".join(word))
-            word = []
-        word.append(char[4])
-        before = char
-    words.append("".join(word))
-    return words
+    if not chars.count:
+        return []
+    order = _order(group, chars.baseline)
+    baseline, within = chars.baseline[order], group[order]
+    new_line = np.empty(chars.count, dtype=bool)
+    new_line[0] = True
+    new_line[1:] = (within[1:] != within[:-1]) | (baseline[1:] > baseline[:-1] + Y_GAP)
+    order = order[_left_to_right(np.cumsum(new_line), chars.x0[order], new_line)]  # each line keeps its place
+    x0, x1, spaced, code = chars.x0[order], chars.x1[order], chars.spaced[order], chars.code[order]
+    latin = _LATIN[np.minimum(code, 127)]  # 127 (DEL) is no letter: it stands for every code beyond ASCII
+    space = np.zeros(chars.count, dtype=bool)
+    space[1:] = (
+        (spaced[1:] == 2)
+        | (x0[1:] < x0[:-1])
+        | (x0[1:] > x1[:-1] + X_GAP)
+        | ((spaced[1:] == 1) & latin[:-1] & latin[1:])
+    )
+    space &= ~new_line
+    starts = np.flatnonzero(new_line)
+    tops = np.minimum.reduceat(chars.top[order], starts)
+    return list(zip(within[starts].tolist(), tops.tolist(), _runs(code, space, starts), strict=True))
 
 
-_X0 = itemgetter(0)
-_BASELINE = itemgetter(5)
-_TOP = itemgetter(1)
+def _left_to_right(line: np.ndarray, x0: np.ndarray, new_line: np.ndarray) -> np.ndarray:
+    """The indexes that sort each line's characters by x0, ties kept in order. Without ties in a line any sort
+    gives that order, and quicksort is the quickest: the stable sort is made only where a line has ties."""
+    order = _order(line, x0, "quicksort")
+    placed = x0[order]
+    if ((placed[1:] == placed[:-1]) & ~new_line[1:]).any():  # new_line: lines keep their places in the order
+        order = _order(line, x0, "stable")
+    return order
 
 
-def _latin(text: str) -> bool:
-    return text.isascii() and text.isalnum()
+def _order(major: np.ndarray, minor: np.ndarray, kind: str = "stable") -> np.ndarray:
+    """The indexes that sort by the integers ``major``, then by ``minor`` (with ``kind``: a stable sort keeps
+    ties in order, as np.lexsort does). The integers are sorted last, by a radix sort when they span less than
+    2**16: lexsort's general sort of them takes most of the time of a page's grouping."""
+    order = np.argsort(minor, kind=kind)
+    major = major[order]
+    low, high = major.min(), major.max()
+    if low == high:
+        return order
+    if high - low < 2**16:
+        major = (major - low).astype(np.uint16)
+    return order[np.argsort(major, kind="stable")]
 
 
-def text_lines(chars: list[Char]) -> list[tuple[float, str]]:
-    """The text as lines, top to bottom: (top of the line's highest glyph box, its words joined by one space).
+def _runs(code: np.ndarray, space: np.ndarray, starts: np.ndarray) -> list[str]:
+    """The text of each run of characters (run k begins at ``starts[k]``), a space put in before each character
+    ``space`` marks: one string decoded for the whole page, then cut, instead of a join per word."""
+    at = np.arange(len(code)) + np.cumsum(space)  # where each character lands in the text
+    spaced = np.full(int(at[-1]) + 1, ord(" "), dtype="<u4")
+    spaced[at] = code
+    text = spaced.tobytes().decode("utf-32-le", "surrogatepass")  # lone UTF-16 halves stay as they are
+    bounds = [*at[starts].tolist(), len(text)]
+    return [text[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
 
-    A line is the characters on one baseline (within Y_GAP): a Latin run in a CJK line shares the baseline though
-    its font's glyph boxes stand higher or lower.
-    """
-    return [(min(map(_TOP, line)), " ".join(_line_words(line))) for line in _by_top(chars, _BASELINE)]
+
+def text_lines(chars: Chars | Sequence[Char]) -> list[tuple[float, str]]:
+    """The text as lines, top to bottom: (top of the line's highest glyph box, its words joined by one space)."""
+    chars = chars if isinstance(chars, Chars) else Chars.of(chars)
+    return [(top, text) for _, top, text in lines(chars, np.full(chars.count, PROSE))]
 
 
-def cell_text(chars: list[Char]) -> str:
-    """A cell's characters as text, its printed lines separated by a line break."""
-    if not chars:
-        return ""
-    return "\n".join(" ".join(_line_words(line)) for line in _by_top(chars, _BASELINE))
+def cell_texts(lines_found: list[tuple[int, float, str]], count: int) -> list[str]:
+    """Each of ``count`` cells' text from :func:`lines` (cells numbered from 0): its lines joined by line breaks."""
+    texts: list[list[str]] = [[] for _ in range(count)]
+    for cell, _, text in lines_found:
+        if cell >= 0:
+            texts[cell].append(text)
+    return ["\n".join(found) for found in texts]

@@ -95,14 +95,23 @@ def _copied(item: tuple[float, str, object]) -> tuple[float, str, object]:
 
 
 def line_text(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
+    return _one_space(text).strip()
 
 
 def cell_text(text: str | None) -> str:
     """A cell's text on one line: wrapped lines are rejoined without a break (CJK wraps mid-word)."""
     if not text:
         return ""
-    return _SPACES.sub(" ", _WRAP.sub("", text)).strip()
+    if "\n" in text:  # most cells hold one line: no need to look for a break
+        text = _WRAP.sub("", text)
+    return _one_space(text).strip()
+
+
+def _one_space(text: str) -> str:
+    """Every run of spaces (tabs, ideographic and no-break spaces too) as one space."""
+    if "  " in text or "\t" in text or "\u3000" in text or "\xa0" in text:
+        return _SPACES.sub(" ", text)
+    return text  # spaces stand alone already (a text reader's lines mostly): no need for the pattern
 
 
 def is_footer(text: str, top: float, height: float) -> bool:
@@ -217,5 +226,7 @@ def emit_lines(pages: list[Page], reader: str) -> list[Line]:
 
 def _row_reader(grid: Grid, row: int, reader: str) -> str:
     """``pdfium``, or ``pdfium; column 4: camelot`` where reconciliation took a cell from another reader."""
+    if not grid.replaced:
+        return reader
     others = [f"column {c + 1}: {name}" for (r, c), name in sorted(grid.replaced.items()) if r == row]
     return "; ".join([reader, *others])
