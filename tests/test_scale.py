@@ -123,6 +123,18 @@ def test_the_build_allocates_from_the_system_pool_and_gives_the_callers_pool_bac
     assert seen == ["system"] and pyarrow.default_memory_pool().backend_name == before
 
 
+def test_the_derived_tables_gather_batches_into_row_groups_of_a_set_size(corpus, serial, tmp_path, monkeypatch):
+    monkeypatch.setattr(datapackage, "DERIVED_BATCH", 1)
+    monkeypatch.setattr(datapackage, "DERIVED_GROUP_ROWS", 2)
+    build(corpus, tmp_path / "out")
+    reports = pq.ParquetFile(tmp_path / "out" / "report_cells.parquet").metadata
+    assert [reports.row_group(g).num_rows for g in range(reports.num_row_groups)] == [2] * (reports.num_rows // 2) + (
+        [1] if reports.num_rows % 2 else []
+    )
+    expected = pd.read_parquet(serial[0] / "report_cells.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "report_cells.parquet"), expected)
+
+
 def test_rows_are_ordered_by_year_and_every_year_is_its_own_row_group(serial):
     out, _ = serial
     reports = pd.read_parquet(out / "reports.parquet")
