@@ -25,7 +25,7 @@ import shutil
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +34,6 @@ import pyarrow.parquet as pq
 
 from ..codebook import codebook_frame
 from ..errors import UsageError
-from ..model import CheckResult
 from ..transform.detect import WORK_PLAN
 from ..validate.checks import corpus_checks
 from ..validate.prose import narrative_corpus_checks
@@ -79,11 +78,6 @@ def discover(raw_dir: Path) -> list[Path]:
 # The checks that compare documents with each other (across years of one agency: the build runs each on one
 # agency's summaries at a time).
 CORPUS_CHECKS = (corpus_checks, narrative_corpus_checks)
-
-
-def whole_corpus_checks(summaries: Sequence) -> list[CheckResult]:
-    """Every corpus check over all ``summaries`` at once (what the build's agency-by-agency runs add up to)."""
-    return [result for check in CORPUS_CHECKS for result in check(summaries)]
 
 
 def _year_order(year: int | None) -> tuple[bool, int]:
