@@ -93,8 +93,8 @@ def _report_share(text: str) -> float:
 @lru_cache(maxsize=1)
 def _character_tables() -> tuple[np.ndarray, np.ndarray]:
     """Whether each UTF-16 code unit is a Chinese character (_CJK), and whether it is a label character."""
-    chinese = np.zeros(0x10000, dtype=bool)
-    chinese[0x4E00:0xA000] = True
+    units = range(0x10000)  # told by _CJK itself, so the two never disagree
+    chinese = np.fromiter((_CJK.fullmatch(chr(unit)) is not None for unit in units), dtype=bool, count=len(units))
     label = np.zeros(0x10000, dtype=bool)
     label[[ord(char) for char in _report_characters()]] = True
     return chinese, label
