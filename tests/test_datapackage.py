@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import duckdb
@@ -279,3 +280,16 @@ def test_an_unreadable_requests_total_leaves_the_withdrawal_rate_to_the_prose_in
     for row in (dataset, notebooks):
         assert (row["numerator"], row["denominator"], row["value"], row["source"]) == (2, 40, 0.05, "narrative")
     assert dataset["detail"].endswith("the prose figures are used")
+
+
+def test_the_derived_memory_benchmark_measures_a_copy_and_leaves_the_build_as_it_was(built):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import derived_memory
+
+    before = (built / "report_cells.parquet").read_bytes()
+    lines = derived_memory.measure(built, every=1)
+    first_batch = lines[3].split("|")
+    assert first_batch[1].strip() == "1" and all(cell.strip().isdigit() for cell in first_batch[2:6])
+    assert lines[-2].startswith("end: resident ")
+    assert datapackage._derived_batches.__module__ == datapackage.__name__  # the build's own function is back
+    assert (built / "report_cells.parquet").read_bytes() == before
