@@ -1,4 +1,4 @@
-"""Memory of the derived-table phase alone, batch by batch, on folders that `govstats build` wrote.
+"""Memory of the derived-table phase alone, batch by batch, on a folder that `govstats build` wrote.
 
 ``python benchmarks/derived_memory.py OUT`` copies the folder's five source tables to a scratch folder,
 runs :func:`govstats.dataset.datapackage.write_derived` on the copy (the build's own call, in the system pool) and
@@ -40,6 +40,8 @@ def measure(built: Path, every: int) -> list[str]:
             "| batch | resident MB | peak MB | Python live MB | Arrow live MB |",
             "|---:|---:|---:|---:|---:|",
         ]
+        # The build's own batches, wrapped to sample between them (after one batch is written, before the next is
+        # read): what is live there is what the phase keeps; a copy of write_derived's loop here would drift from it.
         batches = datapackage._derived_batches
 
         def traced(out_dir: Path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import duckdb
@@ -282,8 +281,8 @@ def test_an_unreadable_requests_total_leaves_the_withdrawal_rate_to_the_prose_in
     assert dataset["detail"].endswith("the prose figures are used")
 
 
-def test_the_derived_memory_benchmark_measures_a_copy_and_leaves_the_build_as_it_was(built):
-    sys.path.insert(0, str(ROOT / "benchmarks"))
+def test_the_derived_memory_benchmark_measures_a_copy_and_leaves_the_build_as_it_was(built, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import derived_memory
 
     before = (built / "report_cells.parquet").read_bytes()
