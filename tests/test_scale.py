@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import duckdb
 import pandas as pd
@@ -94,24 +93,6 @@ def test_the_derived_tables_computed_a_few_reports_at_a_time_hold_the_same_rows(
         assert (tmp_path / "out" / f"{name}.csv").read_bytes() == (serial[0] / f"{name}.csv").read_bytes(), name
         expected = pd.read_parquet(serial[0] / f"{name}.parquet")
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / f"{name}.parquet"), expected)
-
-
-def test_the_derived_tables_of_a_large_corpus_come_from_workers_that_exit_and_give_the_same_bytes(
-    corpus, serial, tmp_path, monkeypatch
-):
-    monkeypatch.setattr(datapackage, "DERIVED_BATCH", 1)
-    monkeypatch.setattr(datapackage, "DERIVED_WORKER_BATCHES", 2)  # six batches: workers, each exiting after two
-    pools = []
-
-    class Recorded(ProcessPoolExecutor):
-        def __init__(self, *arguments, **options):
-            pools.append(options["max_tasks_per_child"])
-            super().__init__(*arguments, **options)
-
-    monkeypatch.setattr(datapackage, "ProcessPoolExecutor", Recorded)
-    build(corpus, tmp_path / "out", jobs=2)
-    assert pools == [2]
-    assert digest(tmp_path / "out") == digest(serial[0])
 
 
 def test_a_batch_of_reports_reads_only_the_row_groups_that_can_hold_them_and_loses_no_row(tmp_path):

@@ -400,7 +400,7 @@ def _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout,
         write_log(staging / LOG_NAME, ledger.entries(), found.skipped, totals)
     finally:
         ledger.close()
-    write_package(staging, jobs)  # report_cells, rates, datapackage.json, duckdb.sql from the tables just written
+    write_package(staging)  # report_cells, rates, datapackage.json, duckdb.sql from the tables just written
     return BuildSummary(
         documents=tally.documents,
         reports=tally.reports,

@@ -13,10 +13,6 @@ printed run such as ``32419165111295812234290`` stays text instead of becoming a
 from __future__ import annotations
 
 import json
-import multiprocessing
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -46,11 +42,6 @@ DERIVED_BATCH = 1_000
 # keeps every row group's metadata until it closes (report_cells has 458 columns: a group per batch made its footer
 # grow with the corpus, 2.8 MB serialised at 40,000 reports).
 DERIVED_GROUP_ROWS = 5_000
-# Batches a worker process computes before it exits and gives its whole heap back. In one long-lived process the C
-# heap fragments under each batch's pandas temporaries: resident memory crept ~1 MB a batch that nothing held, so
-# the phase's peak grew with the corpus (benchmarks/results.md). A corpus of at most this many batches is computed
-# in the building process, where a worker's start (~1 s of imports) would cost more than the creep.
-DERIVED_WORKER_BATCHES = 10
 PARTITION_COLUMN = "year"  # ``--layout year`` partitions every table by the year of its report, Hive-style
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's folder for a null partition value (pyarrow, DuckDB, Spark read it)
 DESCRIPTION = (
@@ -265,15 +256,21 @@ def duckdb_sql(tables: list[str]) -> str:
 # --- writing ------------------------------------------------------------------------------------------------------
 
 
-def _derived_from(out_dir: Path) -> dict[str, list[str]]:
-    """The source tables the folder has, with the columns read from each."""
-    return {name: wanted for name, wanted in DERIVED_FROM.items() if (out_dir / f"{name}.parquet").exists()}
-
-
-def _batches(out_dir: Path) -> list[list[str]]:
-    """The annual reports' ids in report_id order, in batches of DERIVED_BATCH (one empty batch for none)."""
-    ids = _annual_report_ids(out_dir) if "reports" in _derived_from(out_dir) else []
-    return [ids[start : start + DERIVED_BATCH] for start in range(0, max(len(ids), 1), DERIVED_BATCH)]
+def _derived_batches(out_dir: Path):
+    """The derived tables of every batch of DERIVED_BATCH annual reports, in report_id order."""
+    present = {name: wanted for name, wanted in DERIVED_FROM.items() if (out_dir / f"{name}.parquet").exists()}
+    ids = _annual_report_ids(out_dir) if "reports" in present else []
+    for start in range(0, max(len(ids), 1), DERIVED_BATCH):
+        batch = ids[start : start + DERIVED_BATCH]
+        tables = {}
+        for name, wanted in present.items():  # the reports table too: only the batch's rows are ever held
+            tables[name] = conform(name, read_rows(out_dir / f"{name}.parquet", wanted, batch))
+        for name, wanted in DERIVED_FROM.items():
+            tables.setdefault(name, schema.empty(name)[wanted])
+        derived = shapes.derived_tables(tables)
+        del tables
+        memory.release_freed()  # the batch's rows, before the next batch is read
+        yield derived
 
 
 def _annual_report_ids(out_dir: Path) -> list[str]:
@@ -282,68 +279,23 @@ def _annual_report_ids(out_dir: Path) -> list[str]:
     return shapes.annual_reports(keys)["report_id"].tolist()
 
 
-def derived_batch(out_dir: Path, batch: list[str]) -> dict[str, pd.DataFrame]:
-    """The derived tables of some annual reports, from their rows of the folder's tables (only those are read)."""
-    tables = {}
-    for name, wanted in _derived_from(out_dir).items():  # the reports table too: only the batch's rows are held
-        tables[name] = conform(name, read_rows(out_dir / f"{name}.parquet", wanted, batch))
-    for name, wanted in DERIVED_FROM.items():
-        tables.setdefault(name, schema.empty(name)[wanted])
-    return shapes.derived_tables(tables)
-
-
-Encoded = dict[str, tuple[pa.Table, str]]  # a batch's derived tables as the writers take them: Arrow, CSV text
-
-
-def _encoded_batch(out_dir: str, batch: list[str], header: bool) -> Encoded:
-    """A batch's derived tables as Arrow tables and CSV text (the build's convention: blank is empty, ``\\n``;
-    the header line with the first batch). Runs in the build or in a worker, whose pool it sets itself."""
-    with memory.system_pool():
-        derived = derived_batch(Path(out_dir), batch)
-        encoded = {
-            name: (
-                pa.Table.from_pandas(frame, preserve_index=False),
-                frame.to_csv(index=False, header=header, lineterminator="\n"),
-            )
-            for name, frame in derived.items()
-        }
-        del derived
-        memory.release_freed()  # the batch's rows, before the next batch is read
-    return encoded
-
-
-def _derived_encoded(out_dir: Path, jobs: int = 1) -> Iterator[Encoded]:
-    """Every batch's derived tables, encoded, in report_id order: computed in this process when there are at most
-    DERIVED_WORKER_BATCHES batches, else by ``jobs`` worker processes that each compute that many and exit."""
-    tasks = [(str(out_dir), batch, number == 0) for number, batch in enumerate(_batches(out_dir))]
-    if len(tasks) <= DERIVED_WORKER_BATCHES:
-        yield from (_encoded_batch(*task) for task in tasks)
-        return
-    context = multiprocessing.get_context("spawn")  # a worker starts clean, like the build's file workers
-    with ProcessPoolExecutor(jobs, mp_context=context, max_tasks_per_child=DERIVED_WORKER_BATCHES) as pool:
-        pending: deque[Future] = deque()
-        for task in tasks:  # at most two batches per worker ahead of the writer: memory stays bounded
-            pending.append(pool.submit(_encoded_batch, *task))
-            if len(pending) > 2 * jobs:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-def write_derived(out_dir: Path, jobs: int = 1) -> None:
-    """``report_cells`` and ``rates`` as Parquet and CSV, computed a batch of reports at a time (in worker
-    processes on large corpora, see DERIVED_WORKER_BATCHES) and written a row group of DERIVED_GROUP_ROWS rows at a
-    time (one batch: the same bytes as the whole table written at once)."""
+def write_derived(out_dir: Path) -> None:
+    """``report_cells`` and ``rates`` as Parquet and CSV (the build's CSV convention: blank is empty, ``\n``),
+    computed a batch of reports at a time and written a row group of DERIVED_GROUP_ROWS rows at a time (one batch:
+    the same bytes as the whole table written at once)."""
     writers: dict[str, pq.ParquetWriter] = {}
     handles = {}
     pending: dict[str, list[pa.Table]] = {}
     try:
-        for encoded in _derived_encoded(out_dir, max(1, jobs)):
-            for name, (table, text) in encoded.items():
+        for derived in _derived_batches(out_dir):
+            for name, frame in derived.items():
+                table = pa.Table.from_pandas(frame, preserve_index=False)
                 if name not in writers:
                     writers[name] = pq.ParquetWriter(out_dir / f"{name}.parquet", table.schema)
                     handles[name] = open(out_dir / f"{name}.csv", "w", encoding="utf-8", newline="")  # noqa: SIM115
-                handles[name].write(text)
+                    frame.to_csv(handles[name], index=False, lineterminator="\n")
+                else:
+                    frame.to_csv(handles[name], index=False, header=False, lineterminator="\n")
                 pending.setdefault(name, []).append(table)
                 if sum(part.num_rows for part in pending[name]) >= DERIVED_GROUP_ROWS:
                     writers[name].write_table(pa.concat_tables(pending.pop(name)))
@@ -356,11 +308,11 @@ def write_derived(out_dir: Path, jobs: int = 1) -> None:
             handle.close()
 
 
-def write_package(out_dir: str | Path, jobs: int = 1) -> list[str]:
+def write_package(out_dir: str | Path) -> list[str]:
     """Add the derived tables, ``datapackage.json`` and ``duckdb.sql`` to a built dataset folder; returns the
-    package's tables. Called by the build on its staging folder, before it is published (with its ``jobs``)."""
+    package's tables. Called by the build on its staging folder, before it is published."""
     out_dir = Path(out_dir)
-    write_derived(out_dir, jobs)
+    write_derived(out_dir)
     names = [name for name in schema.table_names() if (out_dir / f"{name}.csv").exists()]
     descriptor = json.dumps(package_descriptor(names), ensure_ascii=False, indent=1)
     (out_dir / "datapackage.json").write_text(descriptor + "\n", encoding="utf-8")
