@@ -311,17 +311,25 @@ def memory_section(sizes: list[int], workdir: Path) -> list[str]:
     lines = [
         "## Peak memory",
         "",
-        "| reports | build wall s | reports/s | building process max RSS MB |",
-        "|---:|---:|---:|---:|",
+        "One building process (`jobs=1`); on a corpus of more than DERIVED_WORKER_BATCHES batches its derived tables "
+        "come from a worker process that exits every DERIVED_WORKER_BATCHES batches. Flatness is judged on the "
+        "peak of the build and its worker together (their resident memory summed at one moment, sampled).",
+        "",
+        "| reports | build wall s | reports/s | building process max RSS MB | largest worker max RSS MB "
+        "| build + workers peak MB |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
     peaks = []
     for size in sizes:
         raw = workdir / f"memory-{size}"
         corpus.generate(raw, {"text": size - size // 2, "html": size // 2})
         built = corpus.build_in_child(raw, workdir / f"memory-{size}-out", 1)
-        peaks.append(built["main_rss_mb"])
+        peaks.append(built["tree_peak_mb"])
         rate = built["documents"] / built["wall"]
-        lines.append(f"| {size} | {built['wall']:.1f} | {rate:.1f} | {built['main_rss_mb']:.0f} |")
+        lines.append(
+            f"| {size} | {built['wall']:.1f} | {rate:.1f} | {built['main_rss_mb']:.0f} "
+            f"| {built['worker_rss_mb']:.0f} | {built['tree_peak_mb']:.0f} |"
+        )
     if len(peaks) > 1:
         growth = peaks[-1] / peaks[0] - 1
         lines += ["", f"Peak memory grows {100 * growth:.0f}% from {sizes[0]} to {sizes[-1]} reports (flat: ≤ 10%)."]

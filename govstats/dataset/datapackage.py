@@ -36,8 +36,11 @@ DERIVED_FROM = {
     "narrative": ["report_id", "key", "value", "method"],
 }
 # Reports whose derived rows are computed and written at once: the long tables are read a batch of reports at a
-# time, so memory does not grow with the corpus (every derived row depends on its own report's rows only).
-DERIVED_BATCH = 1_000
+# time, so memory does not grow with the corpus (every derived row depends on its own report's rows only). Small
+# batches keep the C heap from fragmenting under each batch's pandas temporaries: with 1,000 reports the phase's
+# resident memory crept ~1 MB a batch (peak 409 MB at 40,000 reports), with 250 it stays flat (317 MB), at about
+# 2 s more per 1,000 reports (benchmarks/results.md).
+DERIVED_BATCH = 250
 # Rows of a derived table per Parquet row group: batches are gathered into groups of this size, since the writer
 # keeps every row group's metadata until it closes (report_cells has 458 columns: a group per batch made its footer
 # grow with the corpus, 2.8 MB serialised at 40,000 reports).
