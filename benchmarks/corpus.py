@@ -49,7 +49,7 @@ from govstats.dataset.build import build  # noqa: E402
 
 BASES = ("000", "002", "003")  # clean seeds whose values are all known
 RESULTS = ROOT / "benchmarks" / "results.md"
-TREE_SAMPLE_SECONDS = 0.05  # a worker's batch takes ~1 s: its peak is sampled many times
+TREE_SAMPLE_SECONDS = 0.05  # the peaks last about a second (a derived batch, a table written): sampled many times
 
 
 # --- synthetic values: identities 1-4 hold by construction -------------------------------------------------------

@@ -311,9 +311,8 @@ def memory_section(sizes: list[int], workdir: Path) -> list[str]:
     lines = [
         "## Peak memory",
         "",
-        "One building process (`jobs=1`); on a corpus of more than DERIVED_WORKER_BATCHES batches its derived tables "
-        "come from a worker process that exits every DERIVED_WORKER_BATCHES batches. Flatness is judged on the "
-        "peak of the build and its worker together (their resident memory summed at one moment, sampled).",
+        "One building process (`jobs=1`). Flatness is judged on the peak of the build and any process it starts "
+        "together (their resident memory summed at one moment, sampled).",
         "",
         "| reports | build wall s | reports/s | building process max RSS MB | largest worker max RSS MB "
         "| build + workers peak MB |",

@@ -14,11 +14,12 @@ import time
 
 import duckdb
 import pandas as pd
+import psutil
 import pyarrow
 import pyarrow.dataset
 import pyarrow.parquet as pq
 import pytest
-from conftest import RAW
+from conftest import RAW, ROOT
 
 import govstats
 from govstats.cli import main
@@ -326,3 +327,18 @@ def test_dask_scheduler_at_an_address_runs_on_that_cluster(corpus, serial, tmp_p
         build(corpus, tmp_path / "dask", scheduler="dask", dask_address=cluster.scheduler_address)
         assert "run_chunk" in cluster.scheduler.task_prefixes, "the files were parsed on this cluster"
     assert digest(tmp_path / "dask") == digest(serial[0])
+
+
+def test_the_memory_benchmark_counts_the_resident_memory_of_the_processes_a_build_starts(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import corpus
+
+    me = psutil.Process()
+    alone = corpus.tree_rss_mb(me)
+    holder = "b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096]); print(flush=True); input()"
+    child = subprocess.Popen([sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        child.stdout.readline()  # its 200 MB are resident
+        assert corpus.tree_rss_mb(me) - alone >= 190
+    finally:
+        child.communicate(b"\n")
