@@ -6,7 +6,8 @@ layout by the fixture renderers of ``scripts/fixtures/`` (HTML in their four pag
 lines) or as tab-separated text. The corpus is built with ``govstats.build.build`` and the script prints:
 
 - reports per second per core for each format (files / CPU seconds spent on them in the worker processes);
-- the build's wall time and peak memory (max RSS of the building process, run fresh, and of its largest worker);
+- the build's wall time and peak memory (max RSS of the building process, run fresh, and of its largest worker;
+  their resident memory summed at one moment, sampled);
 - same-run baselines on the same files: pdfplumber's bare ``extract_text`` and camelot lattice for PDF,
   ``pandas.read_html`` for HTML.
 

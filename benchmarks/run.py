@@ -314,9 +314,8 @@ def memory_section(sizes: list[int], workdir: Path) -> list[str]:
         "One building process (`jobs=1`). Flatness is judged on the peak of the build and any process it starts "
         "together (their resident memory summed at one moment, sampled).",
         "",
-        "| reports | build wall s | reports/s | building process max RSS MB | largest worker max RSS MB "
-        "| build + workers peak MB |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| reports | build wall s | reports/s | building process max RSS MB | build + processes it starts peak MB |",
+        "|---:|---:|---:|---:|---:|",
     ]
     peaks = []
     for size in sizes:
@@ -326,8 +325,7 @@ def memory_section(sizes: list[int], workdir: Path) -> list[str]:
         peaks.append(built["tree_peak_mb"])
         rate = built["documents"] / built["wall"]
         lines.append(
-            f"| {size} | {built['wall']:.1f} | {rate:.1f} | {built['main_rss_mb']:.0f} "
-            f"| {built['worker_rss_mb']:.0f} | {built['tree_peak_mb']:.0f} |"
+            f"| {size} | {built['wall']:.1f} | {rate:.1f} | {built['main_rss_mb']:.0f} | {built['tree_peak_mb']:.0f} |"
         )
     if len(peaks) > 1:
         growth = peaks[-1] / peaks[0] - 1
