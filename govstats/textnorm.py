@@ -12,6 +12,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 _DROP = set(" \t\r\n\f\v\u3000\u00a0\u200b\ufeff\"'“”‘’「」『』")
 _READ_AS = {"、": ".", "，": ",", "﹒": "."}
 
@@ -137,13 +139,16 @@ class Compact:
 # and again looked up section by section by the recovery.
 @lru_cache(maxsize=4)
 def _compact_of(original: str) -> Compact:
-    offsets: list[int] = []
-    kept_from = 0
-    for dropped in _DROPPED_RUN.finditer(original):  # a few hundred runs: each kept stretch extended in C
-        offsets.extend(range(kept_from, dropped.start()))
-        kept_from = dropped.end()
-    offsets.extend(range(kept_from, len(original)))
-    return Compact(_without_dropped(original), offsets)
+    codes = np.frombuffer(original.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)  # one code point each
+    kept = np.flatnonzero(_KEPT[np.minimum(codes, _BMP_LAST)])  # every character looked up at once, in C
+    return Compact(_without_dropped(original), kept.tolist())
+
+
+# Whether a BMP character is kept in the compact form (no dropped character lies above the BMP: those are looked up
+# as its last code point, a noncharacter, which is kept).
+_BMP_LAST = 0xFFFF
+_KEPT = np.ones(_BMP_LAST + 1, dtype=bool)
+_KEPT[[ord(ch) for ch in _DROP]] = False
 
 
 class LineIndex:

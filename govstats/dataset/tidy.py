@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import fields
+from functools import cache
 
 import pandas as pd
 
@@ -44,7 +45,8 @@ PROVENANCE = ("status", "raw", "note", "source_file", "location", "method", "ide
 
 
 def _provenance(report: Report, cell: Cell) -> tuple:
-    identities, candidates = "|".join(cell.identities), "|".join(map(str, cell.candidates))
+    identities = "|".join(cell.identities) if cell.identities else ""  # most cells: read, not recovered
+    candidates = "|".join(map(str, cell.candidates)) if cell.candidates else ""
     return (cell.status, cell.raw, cell.note, report.report_id, cell.location, cell.method, identities, candidates)
 
 
@@ -100,15 +102,35 @@ def checks_frame(results: Iterable[CheckResult]) -> pd.DataFrame:
 
 def cell_counts(report: Report) -> dict[str, int]:
     """How many cells of a report were read directly, recovered, ambiguous, unreadable or missing."""
-    cells = [cell for _, _, _, cell in report.cells()]
-    return {
-        "cells_table": sum(c.method == TABLE and c.status not in (UNREADABLE, MISSING, AMBIGUOUS) for c in cells),
-        "cells_recovered": sum(c.method == RECOVERED and c.status != AMBIGUOUS for c in cells),
-        "cells_ambiguous": sum(c.status == AMBIGUOUS for c in cells),
-        "cells_narrative": sum(c.method == NARRATIVE and c.status == VALUE for c in cells),
-        "cells_unreadable": sum(c.status == UNREADABLE for c in cells),
-        "cells_missing": sum(c.status == MISSING for c in cells),
+    counts = dict.fromkeys(CELL_COUNTS, 0)
+    for _, _, _, cell in report.cells():  # one pass: a report has a few hundred cells
+        for name in _counted_as(cell.method, cell.status):
+            counts[name] += 1
+    return counts
+
+
+CELL_COUNTS = (
+    "cells_table",
+    "cells_recovered",
+    "cells_ambiguous",
+    "cells_narrative",
+    "cells_unreadable",
+    "cells_missing",
+)
+
+
+@cache
+def _counted_as(method: str, status: str) -> tuple[str, ...]:
+    """The counts a cell of this method and status adds to (worked out once per combination: few occur)."""
+    rules = {
+        "cells_table": method == TABLE and status not in (UNREADABLE, MISSING, AMBIGUOUS),
+        "cells_recovered": method == RECOVERED and status != AMBIGUOUS,
+        "cells_ambiguous": status == AMBIGUOUS,
+        "cells_narrative": method == NARRATIVE and status == VALUE,
+        "cells_unreadable": status == UNREADABLE,
+        "cells_missing": status == MISSING,
     }
+    return tuple(name for name in CELL_COUNTS if rules[name])
 
 
 def report_record(report: Report, sha256: str) -> dict:

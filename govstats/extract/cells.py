@@ -39,6 +39,8 @@ def clean(text: str) -> str:
 
     ``&nbsp;`` and the ideographic space are whitespace; a cell holding only them is blank.
     """
+    if text.isdigit():  # most table cells: a bare count holds nothing to clean
+        return text
     text = _INVISIBLE.sub("", text).strip()  # a run at either end is dropped
     if "\n" in text or "\r" in text:  # a wrapped line: the run around the break is judged by its neighbours
         text = _SPACE.sub(lambda m: _collapse(m, text), text)

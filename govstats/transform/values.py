@@ -17,6 +17,9 @@ _MARKS = NOTE_MARK_CLASS
 # Signs a printed number may carry: ASCII hyphen-minus, U+2212 minus, full-width minus, and the word 减 (decrease)
 # that format 2019's 本年增/减 column prints instead of a minus. "88-720" is 88 then -720; "16减12" is 16 then -12.
 SIGNS = "-−－减"
+# The dashes a cell prints for "not applicable" (one or two of them).
+DASHES = "-—－–"
+_DASHES = frozenset(DASHES)
 
 # A value as printed: a number with an optional note in brackets, "/" or "-". Brackets without a number before
 # them are label text; a number followed by 、 or . and a character is an ordinal (1.属于…), not data.
@@ -25,7 +28,7 @@ VALUE_TOKEN = re.compile(
     r"|(?P<ordinal>(?<![\d.])\d{1,2}[.、](?=[^\d\s.]))"
     r"|(?P<number>(?:[" + SIGNS + r"](?=\d))?(?<![\d.])\d+(?:\.\d+)?)(?P<mark>[" + _MARKS + r"]*)"
     r"|(?P<slash>(?<!\S)[/／](?!\S))"
-    r"|(?P<dash>(?<!\S)[-—－–]{1,2}(?!\S))"
+    r"|(?P<dash>(?<!\S)[" + DASHES + r"]{1,2}(?!\S))"
 )
 _ORDINAL_ONLY = re.compile(r"[(（][一二三四五六七八九十]+[)）]")
 # A year (2025年) is prose, never a table cell: the cells of the form are bare counts. Where a table's last row runs
@@ -73,7 +76,7 @@ def cell_of(token: Token) -> Cell:
     text = token.text
     if text in ("/", "／"):
         return Cell(None, SLASH, text, token.location)
-    if set(text) <= set("-—－–"):
+    if set(text) <= _DASHES:
         return Cell(None, DASH, text, token.location)
     signed = text[0] in SIGNS
     number = text[1:] if signed else text

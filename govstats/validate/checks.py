@@ -76,14 +76,15 @@ def count_checks(report: Report) -> list[CheckResult]:
     for section in ("requests", "review_litigation"):
         for row, cells in getattr(report, section).items():
             for column, cell in cells.items():
-                where = f"{section}.{row}.{column}"
                 if cell.is_number and cell.value < 0:
                     detail = f"a negative count, kept as printed: {cell.raw}"
+                    where = f"{section}.{row}.{column}"
                     results.append(
                         CheckResult(report.report_id, COUNT_AS_PRINTED, where, None, cell.value, False, detail)
                     )
                 elif is_printed_non_count(cell) and not _from_a_run(report, section, row):
                     detail = f"not a count (decimal or too large), kept as printed: {cell.raw}"
+                    where = f"{section}.{row}.{column}"
                     results.append(CheckResult(report.report_id, COUNT_AS_PRINTED, where, None, None, False, detail))
     return results
 
