@@ -175,8 +175,23 @@ _whole_text_headings: dict[str, tuple[HeadingMatch, ...]] = {}
 _WHOLE_TEXTS_KEPT = 16
 
 
+def _numerals(text: str, start: int) -> list[re.Match]:
+    """The numerals from ``start`` on, as the whole text cuts them."""
+    return [numeral for numeral in _NUMBERED.finditer(text) if numeral.start() >= start]
+
+
+def _may_align(text: str, section: str, start: int) -> bool:
+    """Whether a numeral from ``start`` on is near a form of ``section``: the aligned pass's first test. Where none
+    is, aligning every numeral to every section cannot give this one, and is skipped (the search for a second
+    report after a file's first mostly finds none)."""
+    if text in _whole_text_headings:  # aligned already: taking its headings costs less than the test
+        return True
+    begins = [numeral.end() for numeral in _numerals(text, start)]
+    return bool(begins) and any(_near(text, begins, form).any() for form in _forms(section))
+
+
 def _align_headings(text: str, start: int) -> tuple[HeadingMatch, ...]:
-    numerals = [numeral for numeral in _NUMBERED.finditer(text) if numeral.start() >= start]
+    numerals = _numerals(text, start)
     if not numerals:
         return ()
     begins = [numeral.end() for numeral in numerals]
@@ -199,9 +214,10 @@ def find_heading(text: str, section: str, pos: int = 0) -> HeadingMatch | None:
     exact = _EXACT[section].search(text, pos)
     if exact is not None:
         return HeadingMatch(section, exact.start(), exact.end(), 1.0, "exact")
-    aligned = next((m for m in _aligned_headings(text, pos) if m.section == section), None)
-    if aligned is not None:
-        return aligned
+    if _may_align(text, section, pos):
+        aligned = next((m for m in _aligned_headings(text, pos) if m.section == section), None)
+        if aligned is not None:
+            return aligned
     for marker in _content_markers(section):
         at = text.find(marker, pos)
         if at >= 0:

@@ -272,7 +272,7 @@ def _figure(prose: _Prose, key: str, unit: str, match: re.Match, sentence: tuple
 def _sentence_figures(prose: _Prose, span: tuple[int, int]) -> Iterator[NarrativeFigure]:
     """Every figure of one sentence, in the order the rules are listed (the caller keeps the first per key)."""
     sentence = prose.text[span[0] : span[1]]
-    rules, proceedings, shares = _runnable(frozenset(piece for piece in _pieces() if piece in sentence))
+    rules, proceedings, shares = _runnable(frozenset([piece for piece in _pieces() if piece in sentence]))
     for rule in rules:
         for match in rule.pattern.finditer(prose.text, *span):
             yield _figure(prose, rule.key, rule.unit, match, span)
