@@ -84,6 +84,17 @@ def normalize_line(text: str) -> str:
     return folded.replace("\u00a0", " ").replace("\u3000", " ")
 
 
+def normalize_lines(lines: list[str]) -> list[str]:
+    """:func:`normalize_line` of each line, in one pass over their joined text where that is the same: no line holds
+    a line break or a note mark (NFKC neither makes a line break nor composes across one)."""
+    joined = "\n".join(lines)
+    if _MAYBE_NOTE_MARK.search(joined) is None or NOTE_MARKS.isdisjoint(joined):
+        texts = normalize_line(joined).split("\n")
+        if len(texts) == len(lines):
+            return texts
+    return [normalize_line(line) for line in lines]
+
+
 # One regex substitution and a replace per character read as another: several times faster than str.translate
 # with a mapping, which looks every character of a (mostly CJK) text up in a dict.
 _DROPPED = re.compile("[" + re.escape("".join(sorted(_DROP))) + "]")

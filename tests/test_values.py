@@ -6,7 +6,10 @@ import re
 import unicodedata
 from pathlib import Path
 
-from govstats import codebook
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from govstats import codebook, textnorm
 from govstats.dataset import schema
 from govstats.dataset.pipeline import process_file
 from govstats.model import BLANK, DASH, RECOVERED, UNREADABLE, VALUE, Cell, Report, Token
@@ -154,3 +157,22 @@ def test_a_year_inside_a_cells_note_is_kept_in_the_note():
     tokens = read_tokens(text, 0, len(text), lambda offset: "line 1")
     assert [t.text for t in tokens] == ["17", "3", "20"]
     assert tokens[0].note == "其中2023年修订15件"
+
+
+# What report lines print that normalisation or the compact form treats apart: full-width forms, spaces of every
+# width, quotes and 、, note marks, combining marks, line breaks, CJK, a character above the BMP, a lone surrogate.
+_CHARACTERS = "a1 ２Ａ\u3000\u00a0\u200b\ufeff\t\n、，“”「」\"'²①ⅫﬁE\u0301办结\U0001f600\ud800"
+_TRICKY = st.text(st.sampled_from(_CHARACTERS))
+
+
+@given(st.lists(_TRICKY, max_size=6))
+@example(["E\u0301", "²"])  # a line composed by NFKC beside a line whose note mark is kept apart character by character
+def test_lines_normalised_together_are_each_line_normalised_alone(lines):
+    assert textnorm.normalize_lines(lines) == [normalize_line(line) for line in lines]
+
+
+@given(_TRICKY)
+def test_the_compact_form_keeps_every_character_but_the_dropped_ones_and_maps_each_back(text):
+    found = textnorm.Compact.of(text)
+    kept = [offset for offset, character in enumerate(text) if character not in textnorm._DROP]
+    assert found.offsets == kept and len(found.text) == len(kept)

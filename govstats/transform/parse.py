@@ -28,7 +28,7 @@ from ..model import (
     SourceText,
     Token,
 )
-from ..textnorm import PAGE_FOOTER, Compact, LineIndex, compact, normalize_line
+from ..textnorm import PAGE_FOOTER, Compact, LineIndex, compact, normalize_lines
 from .align import CONFIDENT, RowMatch, align_rows
 from .detect import ANNUAL_REPORT, SECTION_HEADINGS, HeadingMatch, document_type, format_version
 from .metadata import extract_metadata
@@ -53,7 +53,7 @@ class Document:
         self.source = source
         kept = [line for line in source.lines if not PAGE_FOOTER.match(line.text)]
         self.lines = kept
-        self.texts = [normalize_line(line.text) for line in kept]
+        self.texts = normalize_lines([line.text for line in kept])
         self.text = "\n".join(self.texts)
         self.compact = Compact.of(self.text)
         self.index = LineIndex(self.texts)
