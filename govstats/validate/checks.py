@@ -24,9 +24,9 @@ def _numbers(report: Report, section: str) -> dict[tuple[str, str], float | None
     """Every cell of a section as (row, column) → its number (None when it is not one): looked up once per cell,
     not once per equation it stands in."""
     return {
-        (row, column): report.value(section, row, column)
+        (row, column): cell.value if cell.is_number else None
         for row, columns in getattr(report, section).items()
-        for column in columns
+        for column, cell in columns.items()
     }
 
 
