@@ -56,6 +56,7 @@ def measure(built: Path, every: int) -> list[str]:
         datapackage._derived_batches = traced
         tracemalloc.start(1)
         try:
+            memory.fixed_heap_thresholds()  # as the build does
             with memory.system_pool():
                 datapackage.write_derived(scratch)
         finally:

@@ -25,7 +25,7 @@ import govstats
 from govstats.cli import main
 from govstats.dataset import build as build_module
 from govstats.dataset import cache as cache_module
-from govstats.dataset import datapackage, outdir
+from govstats.dataset import datapackage, memory, outdir
 from govstats.dataset.build import TABLES, build
 
 
@@ -122,6 +122,16 @@ def test_the_build_allocates_from_the_system_pool_and_gives_the_callers_pool_bac
     before = pyarrow.default_memory_pool().backend_name
     build(corpus, tmp_path / "out")
     assert seen == ["system"] and pyarrow.default_memory_pool().backend_name == before
+
+
+def test_the_build_fixes_glibcs_heap_thresholds_at_their_defaults(corpus, tmp_path, monkeypatch):
+    if memory._MALLOPT is not None:  # glibc takes both settings (mallopt returns 1 on success)
+        assert memory._MALLOPT(memory.M_MMAP_THRESHOLD, memory.DEFAULT_THRESHOLD) == 1
+        assert memory._MALLOPT(memory.M_TRIM_THRESHOLD, memory.DEFAULT_THRESHOLD) == 1
+    calls = []
+    monkeypatch.setattr(memory, "_MALLOPT", lambda parameter, value: calls.append((parameter, value)))
+    build(corpus, tmp_path / "out")
+    assert calls == [(memory.M_MMAP_THRESHOLD, 128 * 1024), (memory.M_TRIM_THRESHOLD, 128 * 1024)]
 
 
 def test_the_derived_tables_gather_batches_into_row_groups_of_a_set_size(corpus, serial, tmp_path, monkeypatch):

@@ -363,6 +363,7 @@ def build(
         outdir.recover(out_dir)
         work = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f"{outdir.work_prefix(out_dir)}{os.getpid()}-"))
         try:
+            memory.fixed_heap_thresholds()
             with memory.system_pool():
                 summary = _build_into(raw_dir, work, jobs, cache_dir, scheduler, dask_address, layout, progress, limits)
             staging = work / "out"
