@@ -245,7 +245,7 @@ def build_in_child(raw: Path, out: Path, jobs: int) -> dict:
     """Run the build in a fresh interpreter, so its peak memory is the build's alone (not the corpus generator's).
     Adds ``tree_peak_mb``: the largest sum of the resident memory of the build and its workers at one moment,
     sampled every TREE_SAMPLE_SECONDS — what the machine must hold (the per-process peaks happen at different
-    times and a worker's counts only once it has exited)."""
+    times and a worker's counts only once it has exited) — and never less than one process's own max RSS."""
     command = [sys.executable, __file__, "--measure-build", str(raw), str(out), "--jobs", str(jobs)]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     process, peak = psutil.Process(child.pid), 0.0
@@ -256,7 +256,10 @@ def build_in_child(raw: Path, out: Path, jobs: int) -> dict:
     output = child.stdout.read()
     if child.returncode:
         raise subprocess.CalledProcessError(child.returncode, command, output)
-    return json.loads(output.strip().splitlines()[-1]) | {"tree_peak_mb": peak}
+    built = json.loads(output.strip().splitlines()[-1])
+    # A peak shorter than the sampling interval is missed by the samples, never by a process's own max RSS: the
+    # machine held at least that much (at jobs=1 the building process is the whole tree, and its max RSS exact).
+    return built | {"tree_peak_mb": max(peak, built["main_rss_mb"], built["worker_rss_mb"])}
 
 
 def corpus_counts(args: argparse.Namespace) -> dict[str, int]:

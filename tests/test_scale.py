@@ -352,3 +352,12 @@ def test_the_memory_benchmark_counts_the_resident_memory_of_the_processes_a_buil
         assert corpus.tree_rss_mb(me) - alone >= 190
     finally:
         child.communicate(b"\n")
+
+
+def test_the_memory_benchmarks_peak_is_never_below_the_building_processs_own_max_rss(corpus, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import corpus as benchmark
+
+    monkeypatch.setattr(benchmark, "tree_rss_mb", lambda process: 0.0)  # samples that missed every peak
+    built = benchmark.build_in_child(corpus, tmp_path / "out", 1)
+    assert built["documents"] > 0 and built["tree_peak_mb"] >= built["main_rss_mb"] > 0
