@@ -59,8 +59,9 @@ def fixed_heap_thresholds() -> None:
     By default glibc raises its mmap threshold to the size of each large block freed (up to 32 MiB): after the first
     batches, every batch's column buffers come from the heap instead of mappings of their own, the heap fragments
     under them and resident memory grows with the corpus. With the thresholds fixed, a large block is unmapped when
-    it is freed. Measured on the build (one process, half text and half HTML): 362 → 324 MB at 10,000 reports and
-    391 → 346 MB at 40,000 (benchmarks/results.md). A setting of the process: glibc can report no value to restore.
+    it is freed. Measured on the build (one process, half text and half HTML): 362 → 333 MB at 10,000 reports and
+    474 → 462 MB at 100,000 (benchmarks/results.md, seventh round). A setting of the process: glibc can report no
+    value to restore.
     """
     if _MALLOPT is not None:
         _MALLOPT(M_MMAP_THRESHOLD, DEFAULT_THRESHOLD)  # setting it also stops glibc from raising either threshold
