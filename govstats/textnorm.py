@@ -98,7 +98,6 @@ def normalize_lines(lines: list[str]) -> list[str]:
 # One regex substitution and a replace per character read as another: several times faster than str.translate
 # with a mapping, which looks every character of a (mostly CJK) text up in a dict.
 _DROPPED = re.compile("[" + re.escape("".join(sorted(_DROP))) + "]")
-_DROPPED_RUN = re.compile(_DROPPED.pattern + "+")
 
 
 def _without_dropped(text: str) -> str:
