@@ -34,6 +34,9 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import govstats  # noqa: F401  (first, as the command line: it chooses Arrow's allocator before pyarrow loads)
+
+# isort: split
 import pandas as pd
 import psutil
 
@@ -46,6 +49,7 @@ import render_html  # noqa: E402
 from official_layout import Layout, Paragraph, Table  # noqa: E402
 
 from govstats import __version__, codebook  # noqa: E402
+from govstats.dataset import memory  # noqa: E402
 from govstats.dataset.build import build  # noqa: E402
 
 BASES = ("000", "002", "003")  # clean seeds whose values are all known
@@ -229,6 +233,7 @@ def measure_build(raw: Path, out: Path, jobs: int) -> dict:
         "main_cpu": own.ru_utime + own.ru_stime,
         "main_rss_mb": own.ru_maxrss / 1024,  # Linux reports KB
         "worker_rss_mb": workers.ru_maxrss / 1024,  # the largest worker
+        "arrow_allocator": memory.arrow_allocator(),
     }
 
 

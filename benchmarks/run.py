@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import platform
 import pstats
 import random
@@ -314,8 +315,9 @@ def memory_section(sizes: list[int], workdir: Path) -> list[str]:
         "One building process (`jobs=1`). Flatness is judged on the peak of the build and any process it starts "
         "together (their resident memory summed at one moment, sampled).",
         "",
-        "| reports | build wall s | reports/s | building process max RSS MB | build + processes it starts peak MB |",
-        "|---:|---:|---:|---:|---:|",
+        "| reports | build wall s | reports/s | Arrow's allocator | building process max RSS MB "
+        "| build + processes it starts peak MB |",
+        "|---:|---:|---:|---|---:|---:|",
     ]
     peaks = []
     for size in sizes:
@@ -325,7 +327,8 @@ def memory_section(sizes: list[int], workdir: Path) -> list[str]:
         peaks.append(built["tree_peak_mb"])
         rate = built["documents"] / built["wall"]
         lines.append(
-            f"| {size} | {built['wall']:.1f} | {rate:.1f} | {built['main_rss_mb']:.0f} | {built['tree_peak_mb']:.0f} |"
+            f"| {size} | {built['wall']:.1f} | {rate:.1f} | {built['arrow_allocator']} | {built['main_rss_mb']:.0f} "
+            f"| {built['tree_peak_mb']:.0f} |"
         )
     if len(peaks) > 1:
         growth = peaks[-1] / peaks[0] - 1
@@ -387,7 +390,7 @@ def main(argv: list[str] | None = None) -> None:
         + (f" --only {args.only}" if only != set(SECTIONS) else "")
         + "` — "
         f"govstats {__version__}, Python {platform.python_version()}, {platform.machine()}, one run of "
-        f"{time.perf_counter() - started:.0f} s on a 2-core machine shared with other jobs. CPU times.",
+        f"{time.perf_counter() - started:.0f} s on a {os.cpu_count()}-core machine. CPU times.",
         "",
     ]
     text = "\n".join(head + [line for section in sections for line in section])

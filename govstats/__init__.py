@@ -7,6 +7,10 @@
 Importing the package is light: the readers, pandas and pyarrow load when a function first needs them.
 """
 
+from .dataset.memory import prefer_system_allocator
+
+prefer_system_allocator()  # before anything loads pyarrow: Arrow reads its allocator once, when it loads
+
 __version__ = "0.1.0"
 
 __all__ = ["Dataset", "ReportTables", "__version__", "load_dataset", "read_report"]

@@ -148,7 +148,9 @@ def test_requests_name_govstats_and_wait_between_requests_to_one_host(server, tm
     assert all(agent.startswith("govstats/") for agent in agents)
     times = [moment for _, _, moment in _Handler.requests]
     gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
-    assert min(gaps) >= 0.19
+    # Seen by the server, one gap can be short by the time its handler waited to run (18 ms on a loaded CI
+    # machine); over the whole run the waits add up, and no gap is near the few milliseconds of no wait at all.
+    assert sum(gaps) >= 0.95 * 0.2 * len(gaps) and min(gaps) >= 0.1
 
 
 def test_the_manifest_is_hidden_from_the_build(server, tmp_path):

@@ -124,6 +124,27 @@ def test_the_build_allocates_from_the_system_pool_and_gives_the_callers_pool_bac
     assert seen == ["system"] and pyarrow.default_memory_pool().backend_name == before
 
 
+def _arrow_allocator_in_a_fresh_interpreter(code: str, **variables: str) -> str:
+    environment = {k: v for k, v in os.environ.items() if k != memory.ARROW_POOL_VARIABLE} | variables
+    command = [sys.executable, "-c", code + "; print(pyarrow.default_memory_pool().backend_name)"]
+    return subprocess.run(command, env=environment, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_importing_govstats_first_has_arrow_allocate_from_the_c_library():
+    assert _arrow_allocator_in_a_fresh_interpreter("import govstats, pyarrow") == "system"
+
+
+def test_a_users_own_arrow_allocator_is_kept():
+    chosen = "jemalloc" if "jemalloc" in pyarrow.supported_memory_backends() else "mimalloc"
+    kept = _arrow_allocator_in_a_fresh_interpreter("import govstats, pyarrow", ARROW_DEFAULT_MEMORY_POOL=chosen)
+    assert kept == chosen
+
+
+def test_govstats_changes_nothing_once_pyarrow_is_loaded():
+    code = "import os, pyarrow, govstats; assert 'ARROW_DEFAULT_MEMORY_POOL' not in os.environ"
+    assert _arrow_allocator_in_a_fresh_interpreter(code) == _arrow_allocator_in_a_fresh_interpreter("import pyarrow")
+
+
 def test_the_build_fixes_glibcs_heap_thresholds_at_their_defaults(corpus, tmp_path, monkeypatch):
     if memory._MALLOPT is not None:  # glibc takes both settings (mallopt returns 1 on success)
         assert memory._MALLOPT(memory.M_MMAP_THRESHOLD, memory.DEFAULT_THRESHOLD) == 1
